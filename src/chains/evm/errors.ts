@@ -1,0 +1,70 @@
+import { BackstopError } from "../../lib/errors.js";
+
+/** The EVM chain's config is unusable (malformed addresses, no native asset...); meta lists every problem. */
+export class EvmConfigError extends BackstopError {
+  override name = "EvmConfigError";
+  constructor(p: { chain: string; problems: string[] }) {
+    super("EVM__CONFIG", `Chain ${p.chain}: invalid EVM configuration.`, { meta: p.problems.map((x) => `  ${x}`) });
+  }
+}
+
+/** The RPC serves another chain than the descriptor: chain id or genesis hash differs. Fatal for that chain. */
+export class EvmWrongChainError extends BackstopError {
+  override name = "EvmWrongChainError";
+  constructor(p: { chain: string; what: "chain id" | "genesis hash"; expected: string; actual: string }) {
+    super("EVM__WRONG_CHAIN", `The RPC for ${p.chain} serves another chain: ${p.what} ${p.actual}, expected ${p.expected}.`, {
+      meta: ["  Check the RPC URL; Backstop refuses to index a chain it cannot identify."],
+    });
+  }
+}
+
+/** A configured token address has no contract code, or does not answer `balanceOf`. */
+export class EvmUnknownTokenError extends BackstopError {
+  override name = "EvmUnknownTokenError";
+  constructor(p: { chain: string; asset: string; address: string; problem: string }) {
+    super("EVM__UNKNOWN_TOKEN", `Token ${p.asset} on ${p.chain} at ${p.address}: ${p.problem}.`);
+  }
+}
+
+/** Multicall3 is not deployed on the chain; balance reads are batched through it. */
+export class EvmMissingMulticallError extends BackstopError {
+  override name = "EvmMissingMulticallError";
+  constructor(p: { chain: string; address: string }) {
+    super("EVM__NO_MULTICALL3", `No Multicall3 contract at ${p.address} on ${p.chain}.`, {
+      meta: ["  Backstop batches balance reads through Multicall3 (deployed on nearly every EVM chain)."],
+    });
+  }
+}
+
+/** Ponder could not be started, or keeps crashing; meta carries the last lines of its log (redacted). */
+export class PonderStartError extends BackstopError {
+  override name = "PonderStartError";
+  constructor(p: { chain: string; problem: string; log?: string[]; retryable?: boolean; cause?: unknown }) {
+    super("EVM__PONDER_FAILED", `Ponder for ${p.chain} failed: ${p.problem}.`, {
+      meta: (p.log ?? []).map((l) => `  ponder: ${l}`),
+      retryable: p.retryable ?? false,
+      cause: p.cause,
+    });
+  }
+}
+
+/** Ponder's read route answered with an error or an unexpected payload. */
+export class PonderRouteError extends BackstopError {
+  override name = "PonderRouteError";
+  constructor(p: { chain: string; problem: string; cause?: unknown }) {
+    super("EVM__PONDER_ROUTE", `Reading Ponder's results for ${p.chain} failed: ${p.problem}.`, { retryable: true, cause: p.cause });
+  }
+}
+
+/** A reorg reaches at or below the finalized height: the indexer halts instead of silently diverging. */
+export class EvmDeepReorgError extends BackstopError {
+  override name = "EvmDeepReorgError";
+  constructor(p: { chain: string; depth: number; finalityDepth: number; height: number; storedHash: string; nodeHash: string | null }) {
+    super("EVM__DEEP_REORG", `Reorg on ${p.chain} deeper than finality: ${p.depth} blocks (finality ${p.finalityDepth}). Indexer halted.`, {
+      meta: [
+        `  at height ${p.height}: stored ${p.storedHash}, node ${p.nodeHash ?? "(no block)"}`,
+        "  Checkpoints over these heights must be reviewed; restart after investigating.",
+      ],
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import { decodeFunctionResult, encodeFunctionData, numberToHex, type Hex } from "viem";
+import { erc20Abi } from "../../../abis/erc20.js";
+import { multicall3Abi } from "../../../abis/multicall3.js";
+
+/** Minimal EIP-1193 request function (Ponder's cached `context.client`, a viem client, a proxy). */
+export type RequestFn = (a: { method: string; params: unknown[] }) => Promise<unknown>;
+
+export type FetchBalancesAtBlockParameters = {
+  chain: { key: string; multicall3: Hex; nativeAsset: string; tokens: Array<{ asset: string; address: Hex }> };
+  /** Balances are read at the END of this block (eth_call state after it). */
+  blockNumber: bigint;
+  pairs: ReadonlyArray<{ wallet: Hex; asset: string }>;
+  /** Sub-calls per eth_call; bounded so one call stays under the node's gas cap (balanceOf ≈ 5–8k gas cold). */
+  batchSize?: number;
+};
+
+/** Raised by a read whose result is not a uint256: no code at the token, or a non-ERC-20 contract. */
+export class BalanceReadError extends Error {
+  override name = "BalanceReadError";
+}
+
+/**
+ * Reads native (Multicall3 `getEthBalance`) and ERC-20 (`balanceOf`) balances at one block with
+ * `aggregate3`: ⌈pairs / batchSize⌉ eth_calls. Returns base units in the order of `pairs`.
+ * @throws BalanceReadError when a sub-call fails or returns something other than one uint256.
+ */
+export async function fetchBalancesAtBlock(ctx: { request: RequestFn }, p: FetchBalancesAtBlockParameters): Promise<bigint[]> {
+  const tokenOf = new Map(p.chain.tokens.map((t) => [t.asset, t.address]));
+  const batchSize = p.batchSize ?? 1000;
+  const out: bigint[] = [];
+  for (let i = 0; i < p.pairs.length; i += batchSize) {
+    const chunk = p.pairs.slice(i, i + batchSize);
+    const calls = chunk.map(({ wallet, asset }) => {
+      if (asset === p.chain.nativeAsset)
+        return { target: p.chain.multicall3, allowFailure: true, callData: encodeFunctionData({ abi: multicall3Abi, functionName: "getEthBalance", args: [wallet] }) };
+      const token = tokenOf.get(asset);
+      if (!token) throw new BalanceReadError(`asset ${asset} is not a token of chain ${p.chain.key}`);
+      return { target: token, allowFailure: true, callData: encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [wallet] }) };
+    });
+    const data = encodeFunctionData({ abi: multicall3Abi, functionName: "aggregate3", args: [calls] });
+    const raw = (await ctx.request({
+      method: "eth_call",
+      params: [{ to: p.chain.multicall3, data }, numberToHex(p.blockNumber)],
+    })) as Hex;
+    if (raw === "0x") throw new BalanceReadError(`no Multicall3 code at ${p.chain.multicall3} on ${p.chain.key} at block ${p.blockNumber}`);
+    const results = decodeFunctionResult({ abi: multicall3Abi, functionName: "aggregate3", data: raw });
+    results.forEach((r, j) => {
+      const pair = chunk[j]!;
+      // A call to an address without code "succeeds" with empty data. Backstop checks at start that every
+      // token answers balanceOf at the head, so empty data here means the token is not deployed yet at
+      // this block: nobody holds it, the balance is 0. Any other shape is an error, never a guess.
+      if (r.success && r.returnData === "0x" && pair.asset !== p.chain.nativeAsset) {
+        out.push(0n);
+        return;
+      }
+      if (!r.success || r.returnData.length !== 66)
+        throw new BalanceReadError(`balance read failed for ${pair.wallet} ${pair.asset} on ${p.chain.key} at block ${p.blockNumber}`);
+      out.push(BigInt(r.returnData));
+    });
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+import { Command, Option } from "commander";
+import { registerBalancesCommand } from "./balances-command.js";
+import { DEFAULT_CONFIG } from "./context.js";
+import { registerIndexCommand } from "./index-command.js";
+import { registerLiabilitiesCommands } from "./liabilities.js";
+import { registerStartCommand } from "./start-command.js";
+import { registerStatusCommand } from "./status-command.js";
+
+/** Builds the `backstop` command line. */
+export function createProgram(): Command {
+  const program = new Command("backstop")
+    .description("Backstop: multi-chain custody reserve monitor")
+    .option("--config <path>", "config file (.ts, .js or .json)", DEFAULT_CONFIG)
+    .option("-v, --verbose", "more logs (-vv: trace)", (_v: string, n: number) => n + 1, 0)
+    .addOption(new Option("--log-format <format>", "log format on stderr").choices(["json", "pretty"]))
+    .showHelpAfterError()
+    .exitOverride();
+  registerStartCommand(program);
+  registerIndexCommand(program);
+  registerBalancesCommand(program);
+  registerStatusCommand(program);
+  registerLiabilitiesCommands(program);
+  return program;
+}

@@ -1,0 +1,44 @@
+import type { Command } from "commander";
+import { createIndexer } from "../chains/create-indexer.js";
+import { configExists, createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
+
+/** `backstop start`: with a config, index every configured chain; with none, the self-contained local demo. */
+export function registerStartCommand(program: Command) {
+  program
+    .command("start")
+    .description("run Backstop: index every configured chain; without a config, a self-contained local demo")
+    .option("--demo-rounds <n>", "demo only: stop after n rounds of activity (default: run until interrupted)", (v) => Number(v))
+    .action(async (o: { demoRounds?: number }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const logger = createCliLogger(g);
+      const abort = new AbortController();
+      process.once("SIGINT", () => abort.abort());
+      process.once("SIGTERM", () => abort.abort());
+      if (!configExists(g)) {
+        if (cmd.parent?.getOptionValueSource("config") === "cli") {
+          // An explicit --config that does not exist is an error, never a silent demo.
+          await loadAppConfig(g);
+        }
+        const { runDemo } = await import("../demo/run-demo.js");
+        await runDemo({ logger, signal: abort.signal, rounds: o.demoRounds });
+        return;
+      }
+      const config = await loadAppConfig(g);
+      const store = await openConfigStore(config);
+      try {
+        // Chains run side by side; one failing chain stops only itself (the others keep indexing).
+        const results = await Promise.allSettled(
+          Object.keys(config.chains).map((chainKey) =>
+            createIndexer({ config, chainKey, store, logger }).run({ signal: abort.signal }).catch((err) => {
+              logger.error({ msg: "chain halted", chain: chainKey, code: err?.code, error: err?.shortMessage ?? String(err) });
+              throw err;
+            }),
+          ),
+        );
+        const failed = results.find((r) => r.status === "rejected");
+        if (failed && failed.status === "rejected") throw failed.reason;
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -1,0 +1,39 @@
+import type { Command } from "commander";
+import { createIndexer } from "../chains/create-indexer.js";
+import { isBackstopError } from "../lib/errors.js";
+import { loadCursor } from "../store/index.js";
+import { createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
+
+/** `backstop status [--json]`: per chain, node tip, indexed height, finalized height, lag. */
+export function registerStatusCommand(program: Command) {
+  program
+    .command("status")
+    .description("per chain: node tip, indexed height, finalized height, lag")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const logger = createCliLogger(g);
+      const config = await loadAppConfig(g);
+      const store = await openConfigStore(config);
+      const out: Record<string, unknown>[] = [];
+      try {
+        for (const chainKey of Object.keys(config.chains)) {
+          const cursor = await loadCursor(store, chainKey);
+          try {
+            const s = await createIndexer({ config, chainKey, store, logger }).fetchStatus();
+            out.push({ chain: chainKey, tip: s.tip, indexed: s.indexed, finalized: s.finalized, lag: s.indexed === null ? null : s.tip - s.indexed });
+          } catch (err) {
+            out.push({ chain: chainKey, tip: null, indexed: cursor?.height ?? null, finalized: cursor?.finalizedHeight ?? null, lag: null, error: isBackstopError(err) ? err.shortMessage : String(err) });
+          }
+        }
+      } finally {
+        await store.close();
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      else {
+        for (const r of out) {
+          process.stdout.write(`${String(r.chain).padEnd(12)} tip ${r.tip ?? "?"}  indexed ${r.indexed ?? "-"}  finalized ${r.finalized ?? "-"}  lag ${r.lag ?? "?"}${r.error ? `  ERROR ${r.error}` : ""}\n`);
+        }
+      }
+    });
+}

@@ -1,0 +1,17 @@
+import type { AssetConfigInput, ChainConfigInput, WalletConfigInput } from "../lib/config.js";
+import type { Logger } from "../lib/logger.js";
+
+/** One chain family's share of the local demo: its local node(s), config and activity. */
+export type DemoPart = {
+  /** Name for messages ("bitcoin", "evm", "solana"). */
+  name: string;
+  chains: Record<string, ChainConfigInput>;
+  assets: Record<string, AssetConfigInput>;
+  wallets: WalletConfigInput[];
+  /** One round of activity on the local node(s); step 0 is the scripted opening (deposits, withdrawals, a reorg...). */
+  activity(p: { step: number }): Promise<string[]>;
+  stop(): Promise<void>;
+};
+
+/** Starts a demo part; `dir` is the demo's scratch directory. */
+export type StartDemoPart = (p: { dir: string; logger: Logger }) => Promise<DemoPart>;

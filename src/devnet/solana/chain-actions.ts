@@ -1,0 +1,89 @@
+import {
+  Keypair,
+  PublicKey,
+  SystemProgram,
+  TransactionMessage,
+  VersionedTransaction,
+  type TransactionInstruction,
+} from "@solana/web3.js";
+import * as spl from "@solana/spl-token";
+import { createRandom as createSeededRandom } from "../../lib/create-random.js";
+import type { SolanaChain } from "./create-solana-chain.js";
+
+// Workload helpers: real SPL Token / Token-2022 transactions executed on the chain in process.
+// Used by the demo, the tests and the benchmark.
+
+/** Signs and executes instructions in the chain's open slot. @throws SolanaChainTxError when refused. */
+export function send(chain: SolanaChain, payer: Keypair, ixs: TransactionInstruction[], signers: Keypair[] = [], opts: { skipPreflight?: boolean } = {}) {
+  const msg = new TransactionMessage({ payerKey: payer.publicKey, recentBlockhash: chain.latestBlockhash(), instructions: ixs }).compileToLegacyMessage();
+  const tx = new VersionedTransaction(msg);
+  tx.sign([payer, ...signers.filter((s) => !s.publicKey.equals(payer.publicKey))]);
+  return chain.sendTransaction(tx, opts);
+}
+
+/** Creates a mint (SPL Token or Token-2022) with `authority` as mint authority. */
+export function createMint(chain: SolanaChain, p: { payer: Keypair; authority: PublicKey; decimals: number; programId: PublicKey; mint?: Keypair }): PublicKey {
+  const mint = p.mint ?? Keypair.generate();
+  const rent = chain.svm.minimumBalanceForRentExemption(BigInt(spl.MINT_SIZE));
+  send(chain, p.payer, [
+    SystemProgram.createAccount({ fromPubkey: p.payer.publicKey, newAccountPubkey: mint.publicKey, lamports: Number(rent), space: spl.MINT_SIZE, programId: p.programId }),
+    spl.createInitializeMint2Instruction(mint.publicKey, p.decimals, p.authority, null, p.programId),
+  ], [mint]);
+  return mint.publicKey;
+}
+
+/**
+ * Creates the owner's associated token account (idempotent) by writing the state the ATA program
+ * would create (Token-2022: with ImmutableOwner). Executing the ATA program in litesvm 0.8.0
+ * corrupts its native heap (std::bad_alloc on a later GC), so it is never run. An empty account
+ * changes no custody balance, so the indexer's view is unaffected.
+ */
+export function createAta(chain: SolanaChain, p: { payer: Keypair; owner: PublicKey; mint: PublicKey; programId: PublicKey }): PublicKey {
+  const ata = spl.getAssociatedTokenAddressSync(p.mint, p.owner, true, p.programId);
+  if (chain.svm.getAccount(ata)) return ata;
+  const is2022 = p.programId.equals(spl.TOKEN_2022_PROGRAM_ID);
+  const data = new Uint8Array(is2022 ? 170 : 165);
+  data.set(p.mint.toBytes(), 0);
+  data.set(p.owner.toBytes(), 32);
+  data[108] = 1; // AccountState::Initialized
+  if (is2022) data.set([2, 7, 0, 0, 0], 165); // AccountType::Account, then the ImmutableOwner TLV (type 7, length 0)
+  chain.setAccount(ata.toBase58(), { lamports: chain.svm.minimumBalanceForRentExemption(BigInt(data.length)), data, owner: p.programId.toBase58(), executable: false });
+  return ata;
+}
+
+/** Creates a non-associated token account (a fresh keypair address) owned by `owner`. */
+export function createTokenAccount(chain: SolanaChain, p: { payer: Keypair; owner: PublicKey; mint: PublicKey; programId: PublicKey }): PublicKey {
+  const account = Keypair.generate();
+  const size = p.programId.equals(spl.TOKEN_2022_PROGRAM_ID) ? spl.getAccountLen([spl.ExtensionType.ImmutableOwner]) : spl.ACCOUNT_SIZE;
+  const rent = chain.svm.minimumBalanceForRentExemption(BigInt(size));
+  const ixs = [SystemProgram.createAccount({ fromPubkey: p.payer.publicKey, newAccountPubkey: account.publicKey, lamports: Number(rent), space: size, programId: p.programId })];
+  if (size !== spl.ACCOUNT_SIZE) ixs.push(spl.createInitializeImmutableOwnerInstruction(account.publicKey, p.programId));
+  ixs.push(spl.createInitializeAccount3Instruction(account.publicKey, p.mint, p.owner, p.programId));
+  send(chain, p.payer, ixs, [account]);
+  return account.publicKey;
+}
+
+/** Mints `amount` base units to a token account. */
+export function mintTo(chain: SolanaChain, p: { payer: Keypair; authority: Keypair; mint: PublicKey; to: PublicKey; amount: bigint; programId: PublicKey }) {
+  return send(chain, p.payer, [spl.createMintToInstruction(p.mint, p.to, p.authority.publicKey, p.amount, [], p.programId)], [p.authority]);
+}
+
+/** transferChecked between token accounts, signed by the source's owner. */
+export function transferToken(chain: SolanaChain, p: { payer: Keypair; owner: Keypair; mint: PublicKey; from: PublicKey; to: PublicKey; amount: bigint; decimals: number; programId: PublicKey }, opts: { skipPreflight?: boolean } = {}) {
+  return send(chain, p.payer, [spl.createTransferCheckedInstruction(p.from, p.mint, p.to, p.owner.publicKey, p.amount, p.decimals, [], p.programId)], [p.owner], opts);
+}
+
+/** Closes an empty token account, sending its rent to `destination`. */
+export function closeTokenAccount(chain: SolanaChain, p: { payer: Keypair; owner: Keypair; account: PublicKey; destination: PublicKey; programId: PublicKey }) {
+  return send(chain, p.payer, [spl.createCloseAccountInstruction(p.account, p.destination, p.owner.publicKey, [], p.programId)], [p.owner]);
+}
+
+/** SOL transfer. */
+export function transferSol(chain: SolanaChain, p: { from: Keypair; to: PublicKey; lamports: bigint; payer?: Keypair }, opts: { skipPreflight?: boolean } = {}) {
+  return send(chain, p.payer ?? p.from, [SystemProgram.transfer({ fromPubkey: p.from.publicKey, toPubkey: p.to, lamports: p.lamports })], [p.from], opts);
+}
+
+/** A deterministic PRNG for seeded workloads: a float in [0, 1) per call. */
+export function createRandom(seed: number): () => number {
+  return createSeededRandom(seed).next;
+}

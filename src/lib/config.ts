@@ -1,0 +1,249 @@
+import { readFileSync } from "node:fs";
+import { extname, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { z } from "zod";
+import { CHAINS } from "../../chains/index.js";
+import type { ChainDescriptor } from "./chain.js";
+import { ConfigError } from "./errors.js";
+
+/** A reference to an environment variable, resolved once by loadConfig: secrets never live in config files. */
+export type EnvRef = { env: string };
+/** Marks a config value as coming from the environment variable `name`. */
+export function env(name: string): EnvRef {
+  return { env: name };
+}
+
+const envOrString = z.union([z.string().min(1), z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict()]);
+
+const chainSchema = z
+  .object({
+    /** Descriptor id of a file in chains/ ("bitcoin", "bitcoin-regtest", "ethereum", ...). */
+    chain: z.string(),
+    /** RPC endpoints, tried in order; use env("NAME") for any URL that carries a key. */
+    rpc: z.array(envOrString).min(1),
+    /** Override of the descriptor's finality depth (blocks). */
+    finalityDepth: z.number().int().min(1).max(10_000).optional(),
+    /** Milliseconds between head polls when following. Default 2000. */
+    pollIntervalMs: z.number().int().min(50).max(600_000).optional(),
+    /** Per-request RPC timeout in milliseconds. Default 10000. */
+    rpcTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /**
+     * Bitcoin: check each block's merkle root against its transactions (default true). Costs
+     * about 10 ms of CPU per 1.5 MB block; turn off only for a node you trust over a trusted link.
+     */
+    verifyMerkleRoot: z.boolean().optional(),
+    /** First height to index (the wallets' birthday). Default 0. */
+    startHeight: z.number().int().min(0).optional(),
+    /** Recent block headers kept for reorg detection. Default max(finalityDepth * 2, 100). */
+    headerWindow: z.number().int().min(1).optional(),
+    /** EVM: read every (wallet, asset) every N blocks (catches what emits no event). Default 100. */
+    snapshotInterval: z.number().int().min(1).optional(),
+    /** EVM: Multicall3 address when not the canonical one. */
+    multicall3: z.string().optional(),
+    /** EVM: Ponder's request-rate cap for this chain's RPC, requests/s. */
+    maxRequestsPerSecond: z.number().int().min(1).optional(),
+    /** Solana: the wallets held nothing before this slot; index every block from it. */
+    birthdaySlot: z.number().int().min(0).optional(),
+  })
+  // Strict: a misspelled key is an error with its path, never silently ignored.
+  .strict();
+
+const assetSchema = z
+  .object({
+    /** Chain key (a key of `chains`). */
+    chain: z.string(),
+    /** Decimals of the base unit (BTC 8, ETH 18, USDC 6). */
+    decimals: z.number().int().min(0).max(77),
+    /** The chain's native asset (BTC, ETH, SOL). */
+    native: z.literal(true).optional(),
+    /** Token contract (EVM) or mint (Solana). */
+    address: z.string().optional(),
+    /** Display symbol; default the asset id. */
+    symbol: z.string().optional(),
+    /** Solana: the mint's token program. */
+    tokenProgram: z.enum(["spl-token", "token-2022"]).optional(),
+  })
+  .strict();
+
+const walletSchema = z
+  .object({
+    /** Unique human label. */
+    label: z.string().min(1).max(128),
+    /** Chain key. */
+    chain: z.string(),
+    /** One address. */
+    address: z.string().optional(),
+    /** Bitcoin output descriptor (xpub/tpub with /0/* or /<0;1>/*). */
+    descriptor: z.string().optional(),
+    /** Unused addresses kept derived past the last used one. Default 20. */
+    gapLimit: z.number().int().min(1).max(10_000).optional(),
+  })
+  .strict();
+
+const configSchema = z
+  .object({
+    /** Embedded store: SQLite file. Default `.backstop/backstop.db`. Postgres is chosen by DATABASE_URL. */
+    store: z.object({ sqlitePath: z.string().optional() }).strict().optional(),
+    chains: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "chain keys are lowercase [a-z0-9-]"), chainSchema),
+    assets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/), assetSchema),
+    wallets: z.array(walletSchema),
+  })
+  .passthrough();
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ChainConfigInput = z.input<typeof chainSchema>;
+export type AssetConfigInput = z.input<typeof assetSchema>;
+export type WalletConfigInput = z.input<typeof walletSchema>;
+
+/** Typed identity for `backstop.config.ts`. */
+export function defineConfig<const C extends ConfigInput>(c: C): C {
+  return c;
+}
+
+export type ResolvedChain = Omit<z.output<typeof chainSchema>, "rpc"> & {
+  key: string;
+  descriptor: ChainDescriptor;
+  rpc: string[];
+  finalityDepth: number;
+  startHeight: number;
+  verifyMerkleRoot: boolean;
+  pollIntervalMs: number;
+  rpcTimeoutMs: number;
+  headerWindow: number;
+};
+export type ResolvedAsset = z.output<typeof assetSchema> & { id: string; symbol: string };
+export type ResolvedWallet = z.output<typeof walletSchema> & { gapLimit: number };
+
+/** A validated configuration with environment references resolved. */
+export type ResolvedConfig = {
+  path: string;
+  chains: Record<string, ResolvedChain>;
+  assets: Record<string, ResolvedAsset>;
+  wallets: ResolvedWallet[];
+  store: { sqlitePath: string; databaseUrl: string | undefined; pgSchema: string | undefined };
+  /** Extra top-level sections (later issues: rules, api keys), validated by their owners. */
+  raw: Record<string, unknown>;
+};
+
+/** Formats a zod/issue path as `wallets[3].descriptor`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
+}
+
+export type LoadConfigParameters = {
+  /** Config file (.ts, .js, .mjs or .json). */
+  path: string;
+  /** The environment to resolve env references from; loadConfig is the only reader of process.env. */
+  env?: Record<string, string | undefined>;
+};
+
+/**
+ * Loads, validates and resolves the configuration. Reports every problem with
+ * its path in one ConfigError, and has no side effects (writes nothing).
+ * @throws ConfigError
+ */
+export async function loadConfig(p: LoadConfigParameters): Promise<ResolvedConfig> {
+  const path = resolve(p.path);
+  const environment = p.env ?? process.env;
+  let input: unknown;
+  try {
+    if (extname(path) === ".json") input = JSON.parse(readFileSync(path, "utf8"));
+    else {
+      const mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+      input = mod.default;
+    }
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const problem = code === "ENOENT" ? "file not found" : `cannot be read: ${(cause as Error).message.split("\n")[0]}`;
+    throw new ConfigError({ path: p.path, problems: [`(file): ${problem}`], cause });
+  }
+  return resolveConfig({ input, path: p.path, env: environment });
+}
+
+/** Validates an already-loaded config object (same rules as loadConfig). @throws ConfigError */
+export function resolveConfig(p: { input: unknown; path: string; env: Record<string, string | undefined> }): ResolvedConfig {
+  const parsed = configSchema.safeParse(p.input);
+  if (!parsed.success) {
+    throw new ConfigError({ path: p.path, problems: parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`) });
+  }
+  const c = parsed.data;
+  const problems: string[] = [];
+  const resolveEnv = (v: string | EnvRef, at: string): string => {
+    if (typeof v === "string") return v;
+    const value = p.env[v.env];
+    if (!value) problems.push(`${at}: environment variable ${v.env} is not set`);
+    return value ?? "";
+  };
+
+  const chains: Record<string, ResolvedChain> = {};
+  for (const [key, ch] of Object.entries(c.chains)) {
+    const descriptor = CHAINS[ch.chain];
+    if (!descriptor) {
+      problems.push(`chains.${key}.chain: unknown chain "${ch.chain}" (known: ${Object.keys(CHAINS).sort().join(", ")})`);
+      continue;
+    }
+    const rpc = ch.rpc.map((r, i) => resolveEnv(r, `chains.${key}.rpc[${i}]`));
+    rpc.forEach((u, i) => {
+      if (u && !/^https?:\/\//.test(u)) problems.push(`chains.${key}.rpc[${i}]: must be an http(s) URL`);
+    });
+    const finalityDepth = ch.finalityDepth ?? descriptor.finalityDepth;
+    chains[key] = {
+      ...ch,
+      key,
+      descriptor,
+      rpc,
+      finalityDepth,
+      startHeight: ch.startHeight ?? 0,
+      verifyMerkleRoot: ch.verifyMerkleRoot ?? true,
+      pollIntervalMs: ch.pollIntervalMs ?? 2000,
+      rpcTimeoutMs: ch.rpcTimeoutMs ?? 10_000,
+      headerWindow: ch.headerWindow ?? Math.max(finalityDepth * 2, 100),
+    };
+  }
+
+  const assets: Record<string, ResolvedAsset> = {};
+  for (const [id, a] of Object.entries(c.assets)) {
+    const chain = chains[a.chain];
+    if (!c.chains[a.chain]) problems.push(`assets.${id}.chain: unknown chain key "${a.chain}"`);
+    if (chain && a.native && a.decimals !== chain.descriptor.nativeAsset.decimals) {
+      problems.push(`assets.${id}.decimals: ${chain.descriptor.name}'s native asset has ${chain.descriptor.nativeAsset.decimals} decimals, not ${a.decimals}`);
+    }
+    if (!a.native && !a.address) problems.push(`assets.${id}: a non-native asset needs an address (token contract or mint)`);
+    if (a.native && a.address) problems.push(`assets.${id}: a native asset has no address`);
+    assets[id] = { ...a, id, symbol: a.symbol ?? id };
+  }
+  for (const key of Object.keys(c.chains)) {
+    const natives = Object.values(assets).filter((a) => a.chain === key && a.native);
+    if (natives.length > 1) problems.push(`assets: chain "${key}" has more than one native asset (${natives.map((a) => a.id).join(", ")})`);
+  }
+
+  const labels = new Map<string, number>();
+  const wallets: ResolvedWallet[] = c.wallets.map((w, i) => {
+    if (!c.chains[w.chain]) problems.push(`wallets[${i}].chain: unknown chain key "${w.chain}"`);
+    if ((w.address === undefined) === (w.descriptor === undefined)) problems.push(`wallets[${i}]: give exactly one of address or descriptor`);
+    if (w.descriptor !== undefined && chains[w.chain] && chains[w.chain]!.descriptor.kind !== "bitcoin") {
+      problems.push(`wallets[${i}].descriptor: descriptors are for Bitcoin chains only`);
+    }
+    const prev = labels.get(w.label);
+    if (prev !== undefined) problems.push(`wallets[${i}].label: "${w.label}" is already used by wallets[${prev}]`);
+    else labels.set(w.label, i);
+    return { ...w, gapLimit: w.gapLimit ?? 20 };
+  });
+
+  if (problems.length) throw new ConfigError({ path: p.path, problems });
+  const { store, chains: _c, assets: _a, wallets: _w, ...raw } = c;
+  return {
+    path: p.path,
+    chains,
+    assets,
+    wallets,
+    store: {
+      sqlitePath: store?.sqlitePath ?? ".backstop/backstop.db",
+      databaseUrl: p.env.DATABASE_URL || undefined,
+      pgSchema: p.env.BACKSTOP_PG_SCHEMA || undefined,
+    },
+    raw,
+  };
+}

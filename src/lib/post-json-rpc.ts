@@ -1,0 +1,51 @@
+import { RpcAuthError, RpcTimeoutError, RpcTransportError } from "./rpc-errors.js";
+
+/** One JSON-RPC endpoint: the URL without credentials, its host (the only part errors name), optional basic auth. */
+export type RpcEndpoint = { url: string; host: string; auth?: string };
+
+/** A JSON-RPC response body. */
+export type RpcBody<T> = { result?: T; error?: { code: number; message: string } | null };
+
+/**
+ * POSTs one JSON-RPC request with a timeout and returns the HTTP status and the parsed body.
+ * Transport failures become typed errors naming method and host only (never the URL, where
+ * keys live); what a status or an error code means is left to each chain's client.
+ * @throws RpcTimeoutError, RpcAuthError (401/403), RpcTransportError (network, cut-off body, invalid JSON)
+ */
+export async function postJsonRpc<T>(p: {
+  chain: string;
+  endpoint: RpcEndpoint;
+  method: string;
+  params: unknown[];
+  id: number;
+  version: "1.0" | "2.0";
+  timeoutMs: number;
+  /** Body parser; default JSON.parse. Solana passes one that keeps u64 integers exact. */
+  parse?: (text: string) => unknown;
+}): Promise<{ status: number; body: RpcBody<T> }> {
+  const { chain, method, endpoint: e } = p;
+  let res: Response;
+  try {
+    res = await fetch(e.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(e.auth ? { authorization: `Basic ${e.auth}` } : {}) },
+      body: JSON.stringify({ jsonrpc: p.version, id: p.id, method, params: p.params }),
+      signal: AbortSignal.timeout(p.timeoutMs),
+    });
+  } catch (cause) {
+    if ((cause as Error).name === "TimeoutError") throw new RpcTimeoutError({ chain, method, host: e.host, timeoutMs: p.timeoutMs, cause });
+    throw new RpcTransportError({ chain, method, host: e.host, problem: "connection failed", cause });
+  }
+  if (res.status === 401 || res.status === 403) throw new RpcAuthError({ chain, host: e.host, status: res.status });
+  let text: string;
+  try {
+    text = await res.text();
+  } catch (cause) {
+    throw new RpcTransportError({ chain, method, host: e.host, status: res.status, problem: "response body cut off", cause });
+  }
+  try {
+    return { status: res.status, body: (p.parse ?? JSON.parse)(text) as RpcBody<T> };
+  } catch (cause) {
+    throw new RpcTransportError({ chain, method, host: e.host, status: res.status, problem: `invalid JSON (HTTP ${res.status})`, cause });
+  }
+}

@@ -1,0 +1,3 @@
+export { openStore, type Store, type Db, type Tables, type OpenStoreParameters } from "./open-store.js";
+export * from "./chain-data.js";
+export * from "./errors.js";

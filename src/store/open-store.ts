@@ -1,0 +1,225 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { sql as sqlTag } from "drizzle-orm";
+import { type BetterSQLite3Database, drizzle as drizzleSqlite } from "drizzle-orm/better-sqlite3";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import pg from "pg";
+import { redact } from "../lib/logger.js";
+import { SchemaTooNewError, StoreCorruptError, StoreUnavailableError } from "./errors.js";
+import { MIGRATIONS } from "./migrations/index.js";
+import * as pgSchema from "./schema-pg.js";
+import * as sqliteSchema from "./schema-sqlite.js";
+
+/** The drizzle tables. Typed as the SQLite variant; the Postgres tables have the same names, columns and JS types. */
+export type Tables = typeof sqliteSchema;
+/** A drizzle database (or transaction) handle; the query-builder API used here is the same on both dialects. */
+export type Db = BetterSQLite3Database<Tables>;
+
+export type Store = {
+  dialect: "sqlite" | "postgres";
+  db: Db;
+  t: Tables;
+  /** Where the store is, redacted (for messages). */
+  target: string;
+  /**
+   * Runs fn in one database transaction (SQLite: BEGIN IMMEDIATE, serialised in
+   * this process; Postgres: a pooled client). Commits when fn resolves, rolls
+   * back when it throws. No network I/O belongs inside fn.
+   */
+  tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Runs raw SQL (migrations, admin), returning rows. */
+  raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+};
+
+export type OpenStoreParameters = {
+  /** postgres:// URL; when set the store is Postgres. */
+  databaseUrl?: string;
+  /** SQLite file (default `.backstop/backstop.db`), used when databaseUrl is not set. */
+  sqlitePath?: string;
+  /** Postgres schema to use (created if missing); default `public`. */
+  pgSchema?: string;
+  /** Apply pending migrations (default true). */
+  migrate?: boolean;
+};
+
+/**
+ * Opens the store and applies pending migrations, each in its own transaction.
+ * @throws StoreUnavailableError, SchemaTooNewError, StoreCorruptError
+ */
+export async function openStore(p: OpenStoreParameters = {}): Promise<Store> {
+  const store = p.databaseUrl ? await openPostgres(p.databaseUrl, p.pgSchema) : openSqlite(p.sqlitePath ?? ".backstop/backstop.db");
+  try {
+    if (p.migrate ?? true) await migrate(store);
+    await checkSchema(store);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  return store;
+}
+
+function openSqlite(path: string): Store {
+  const file = resolve(path);
+  let sqlite: Database.Database;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    sqlite = new Database(file);
+    sqlite.pragma("journal_mode = WAL");
+    // WAL + NORMAL survives a process kill (not an OS crash mid-fsync): the
+    // crash model of TESTING.md 2C. busy_timeout bounds waits on other writers.
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("busy_timeout = 5000");
+    sqlite.pragma("foreign_keys = ON");
+  } catch (cause) {
+    throw new StoreUnavailableError({ target: file, cause });
+  }
+  cachePreparedStatements(sqlite);
+  const db = drizzleSqlite(sqlite, { schema: sqliteSchema });
+  // better-sqlite3 is synchronous on one connection: transactions are
+  // serialised with a promise chain so two async callers never interleave.
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    dialect: "sqlite",
+    db,
+    t: sqliteSchema,
+    target: file,
+    tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+      const run = async () => {
+        sqlite.exec("BEGIN IMMEDIATE");
+        try {
+          const out = await fn(db);
+          sqlite.exec("COMMIT");
+          return out;
+        } catch (err) {
+          if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+          throw err;
+        }
+      };
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    async raw(sql, params = []) {
+      const stmt = sqlite.prepare(sql);
+      if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+      stmt.run(...params);
+      return [];
+    },
+    async close() {
+      await queue;
+      if (sqlite.open) sqlite.close();
+    },
+  };
+}
+
+/**
+ * drizzle prepares every query anew on better-sqlite3 (a SQLite compile, ~20-40 µs for
+ * saveBlock's statements, a third of their cost); the same SQL text is prepared once here.
+ * A cached statement is handed back in its default mode: drizzle switches statements
+ * to raw (array) rows for mapped selects, and that mode sticks to the statement.
+ */
+function cachePreparedStatements(sqlite: Database.Database, max = 256): void {
+  const cache = new Map<string, Database.Statement>();
+  const prepare = sqlite.prepare.bind(sqlite);
+  sqlite.prepare = ((source: string) => {
+    let stmt = cache.get(source);
+    if (stmt === undefined) {
+      stmt = prepare(source);
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      cache.set(source, stmt);
+    } else if (stmt.reader) stmt.raw(false);
+    return stmt;
+  }) as typeof sqlite.prepare;
+}
+
+async function openPostgres(url: string, schema = "public"): Promise<Store> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new StoreUnavailableError({ target: redact(url), cause: new Error(`invalid schema name "${schema}"`) });
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 8, options: `-c search_path=${schema}` });
+  pool.on("error", () => undefined); // idle-client errors surface on the next query instead of crashing
+  try {
+    const client = await pool.connect();
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      client.release();
+    }
+  } catch (cause) {
+    await pool.end().catch(() => undefined);
+    throw new StoreUnavailableError({ target: redact(url), cause });
+  }
+  const db = drizzlePg(pool, { schema: pgSchema }) as unknown as Db;
+  return {
+    dialect: "postgres",
+    db,
+    t: pgSchema as unknown as Tables,
+    target: redact(url),
+    tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+      return (db as unknown as { transaction: (f: (tx: Db) => Promise<T>) => Promise<T> }).transaction((tx) => fn(tx));
+    },
+    async raw(sql, params = []) {
+      // Placeholders are written `?` for both dialects.
+      let n = 0;
+      const res = await pool.query(sql.replace(/\?/g, () => `$${++n}`), params);
+      return res.rows;
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function migrate(store: Store): Promise<void> {
+  const pgLock = store.dialect === "postgres";
+  await store.raw("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+  const known = Math.max(0, ...MIGRATIONS.map((m) => m.id));
+  for (const m of MIGRATIONS) {
+    await store.tx(async (db) => {
+      // One migrator at a time across processes (Postgres); SQLite's BEGIN IMMEDIATE already serialises.
+      if (pgLock) await (db as unknown as { execute: (q: string) => Promise<unknown> }).execute("SELECT pg_advisory_xact_lock(4242001)");
+      const exec = async (sql: string) =>
+        store.dialect === "sqlite"
+          ? (db as unknown as { run: (q: unknown) => unknown }).run(sqlRaw(sql))
+          : (db as unknown as { execute: (q: string) => Promise<unknown> }).execute(sql);
+      const rows = await selectIds(store, db);
+      if (rows.has(m.id)) return;
+      for (const stmt of store.dialect === "sqlite" ? m.sqlite : m.postgres) await exec(stmt);
+      await exec(`INSERT INTO schema_migrations (id, name, applied_at) VALUES (${m.id}, '${m.name.replace(/'/g, "''")}', '${new Date().toISOString()}')`);
+    });
+  }
+  const applied = await store.raw("SELECT max(id) AS id FROM schema_migrations");
+  const max = Number(applied[0]?.id ?? 0);
+  if (max > known) throw new SchemaTooNewError({ applied: max, known });
+}
+
+async function selectIds(store: Store, db: Db): Promise<Set<number>> {
+  const rows =
+    store.dialect === "sqlite"
+      ? ((db as unknown as { all: (q: unknown) => Record<string, unknown>[] }).all(sqlRaw("SELECT id FROM schema_migrations")))
+      : ((await (db as unknown as { execute: (q: string) => Promise<{ rows: Record<string, unknown>[] }> }).execute("SELECT id FROM schema_migrations")).rows);
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+function sqlRaw(text: string) {
+  return sqlTag.raw(text);
+}
+
+/** Every table the migrations create must be there: a table dropped out-of-band is refused, not silently re-created. */
+async function checkSchema(store: Store): Promise<void> {
+  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos"];
+  const rows =
+    store.dialect === "sqlite"
+      ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")
+      : await store.raw("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()");
+  const have = new Set(rows.map((r) => String(r.name)));
+  const missing = expected.filter((t) => !have.has(t));
+  if (missing.length) throw new StoreCorruptError({ target: store.target, problem: `missing table(s) ${missing.join(", ")}` });
+  if (store.dialect === "sqlite") {
+    const [check] = await store.raw("PRAGMA quick_check");
+    const result = check ? String(Object.values(check)[0]) : "no result";
+    if (result !== "ok") throw new StoreCorruptError({ target: store.target, problem: `quick_check: ${result}` });
+  }
+}

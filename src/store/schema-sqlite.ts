@@ -1,0 +1,108 @@
+import { customType, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * Exact bigint amounts in SQLite: TEXT, never NUMERIC (NUMERIC affinity turns
+ * integers above 2^63-1 into REAL and loses digits).
+ */
+export const amount = customType<{ data: bigint; driverData: string }>({
+  dataType: () => "text",
+  toDriver: (v) => v.toString(),
+  fromDriver: (v) => BigInt(v),
+});
+
+export const schemaMigrations = sqliteTable("schema_migrations", {
+  id: integer("id").primaryKey(),
+  name: text("name").notNull(),
+  appliedAt: text("applied_at").notNull(),
+});
+
+export const chainCursors = sqliteTable("chain_cursors", {
+  chain: text("chain").primaryKey(),
+  height: integer("height").notNull(),
+  hash: text("hash").notNull(),
+  finalizedHeight: integer("finalized_height"),
+  updatedAt: text("updated_at").notNull(),
+});
+
+export const blockHeaders = sqliteTable(
+  "block_headers",
+  {
+    chain: text("chain").notNull(),
+    height: integer("height").notNull(),
+    hash: text("hash").notNull(),
+    parentHash: text("parent_hash").notNull(),
+    time: integer("time").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.height] })],
+);
+
+export const wallets = sqliteTable(
+  "wallets",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    chain: text("chain").notNull(),
+    label: text("label").notNull(),
+    kind: text("kind").notNull(),
+    address: text("address"),
+    descriptor: text("descriptor"),
+    gapLimit: integer("gap_limit"),
+  },
+  (t) => [uniqueIndex("wallets_chain_label").on(t.chain, t.label)],
+);
+
+export const walletAddresses = sqliteTable(
+  "wallet_addresses",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    walletId: integer("wallet_id").notNull(),
+    chain: text("chain").notNull(),
+    kind: text("kind").notNull(),
+    address: text("address").notNull(),
+    script: text("script"),
+    branch: integer("branch"),
+    index: integer("idx"),
+    firstSeenHeight: integer("first_seen_height"),
+  },
+  (t) => [uniqueIndex("wallet_addresses_chain_address").on(t.chain, t.address), index("wallet_addresses_wallet").on(t.walletId)],
+);
+
+export const balanceChanges = sqliteTable(
+  "balance_changes",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    chain: text("chain").notNull(),
+    walletId: integer("wallet_id").notNull(),
+    asset: text("asset").notNull(),
+    height: integer("height").notNull(),
+    blockHash: text("block_hash").notNull(),
+    txid: text("txid"),
+    delta: amount("delta").notNull(),
+    balanceAfter: amount("balance_after").notNull(),
+  },
+  (t) => [
+    index("balance_changes_wallet").on(t.chain, t.walletId, t.asset, t.height),
+    index("balance_changes_height").on(t.chain, t.height),
+  ],
+);
+
+export const utxos = sqliteTable(
+  "utxos",
+  {
+    chain: text("chain").notNull(),
+    txid: text("txid").notNull(),
+    vout: integer("vout").notNull(),
+    walletId: integer("wallet_id").notNull(),
+    addressId: integer("address_id").notNull(),
+    script: text("script").notNull(),
+    value: amount("value").notNull(),
+    height: integer("height").notNull(),
+    blockHash: text("block_hash").notNull(),
+    spentTxid: text("spent_txid"),
+    spentHeight: integer("spent_height"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.chain, t.txid, t.vout] }),
+    index("utxos_height").on(t.chain, t.height),
+    index("utxos_spent_height").on(t.chain, t.spentHeight),
+  ],
+);

@@ -1,0 +1,104 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { validateChainConfig } from "../../src/chains/validate-chain-config.js";
+import { ConfigError } from "../../src/lib/errors.js";
+import { loadConfig, resolveConfig } from "../../src/lib/config.js";
+
+const valid = {
+  chains: { btc: { chain: "bitcoin-regtest", rpc: [{ env: "BTC_RPC" }] } },
+  assets: { BTC: { chain: "btc", decimals: 8, native: true } },
+  wallets: [
+    { label: "hot", chain: "btc", address: "bcrt1q50rtrmj2f8vl9tem8qpfw36ylw5jg9j2dkku3w" },
+    {
+      label: "cold",
+      chain: "btc",
+      descriptor:
+        "wsh(sortedmulti(2,tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B/<0;1>/*,tpubD6NzVbkrYhZ4WaWSyoBvQwbpLkojyoTZPRsgXELWz3Popb3qkjcJyJUGLnL4qHHoQvao8ESaAstxYSnhyswJ76uZPStJRJCTKvosUCJZL5B/1/<0;1>/*))",
+    },
+  ],
+};
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).metaMessages.map((m) => m.trim());
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("resolves env references once and applies defaults", () => {
+    const c = resolveConfig({ input: valid, path: "x.json", env: { BTC_RPC: "http://u:p@127.0.0.1:1/" } });
+    expect(c.chains.btc!.rpc).toEqual(["http://u:p@127.0.0.1:1/"]);
+    expect(c.chains.btc!.finalityDepth).toBe(6);
+    expect(c.wallets[0]!.gapLimit).toBe(20);
+    expect(c.store.sqlitePath).toBe(".backstop/backstop.db");
+    expect(validateChainConfig(c)).toEqual([]);
+  });
+
+  it("reports every problem with its path", () => {
+    const bad = {
+      chains: { btc: { chain: "bitcoin-regtest", rpc: [{ env: "MISSING_URL" }] }, eth: { chain: "nope", rpc: ["http://x"] } },
+      assets: { BTC: { chain: "btc", decimals: 9, native: true }, USDC: { chain: "btc", decimals: 6 } },
+      wallets: [
+        { label: "a", chain: "btc", address: "x", descriptor: "y" },
+        { label: "a", chain: "sol" },
+      ],
+    };
+    const problems = problemsOf(() => resolveConfig({ input: bad, path: "bad.json", env: {} }));
+    expect(problems).toContain("chains.btc.rpc[0]: environment variable MISSING_URL is not set");
+    expect(problems.some((p) => p.startsWith('chains.eth.chain: unknown chain "nope"'))).toBe(true);
+    expect(problems).toContain("assets.BTC.decimals: Bitcoin regtest's native asset has 8 decimals, not 9");
+    expect(problems).toContain("assets.USDC: a non-native asset needs an address (token contract or mint)");
+    expect(problems).toContain("wallets[0]: give exactly one of address or descriptor");
+    expect(problems).toContain('wallets[1].chain: unknown chain key "sol"');
+    expect(problems).toContain('wallets[1].label: "a" is already used by wallets[0]');
+  });
+
+  it("refuses a misspelled key instead of ignoring it", () => {
+    const input = { ...valid, chains: { btc: { ...valid.chains.btc, finaltyDepth: 3 } }, wallets: [{ ...valid.wallets[0]!, gaplimit: 5 }] };
+    const problems = problemsOf(() => resolveConfig({ input, path: "t.json", env: { BTC_RPC: "http://127.0.0.1:1" } }));
+    expect(problems.some((p) => p.startsWith("chains.btc:") && p.includes("finaltyDepth"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("wallets[0]:") && p.includes("gaplimit"))).toBe(true);
+  });
+
+  it("reports structural problems with zod paths", () => {
+    const problems = problemsOf(() => resolveConfig({ input: { chains: {}, assets: {}, wallets: [{ label: 5 }] }, path: "p.json", env: {} }));
+    expect(problems.some((p) => p.startsWith("wallets[0].label:"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("wallets[0].chain:"))).toBe(true);
+  });
+
+  it("validates Bitcoin addresses and descriptors per network, with paths", () => {
+    const c = resolveConfig({
+      input: {
+        ...valid,
+        wallets: [
+          { label: "main", chain: "btc", address: "bc1q50rtrmj2f8vl9tem8qpfw36ylw5jg9j2xxxxxx" },
+          { label: "d", chain: "btc", descriptor: `${valid.wallets[1]!.descriptor}#aaaaaaaa` },
+          { label: "dup", chain: "btc", address: valid.wallets[0]!.address },
+          { label: "dup2", chain: "btc", address: valid.wallets[0]!.address },
+        ],
+      },
+      path: "c.json",
+      env: { BTC_RPC: "http://127.0.0.1:1" },
+    });
+    const problems = validateChainConfig(c);
+    expect(problems[0]).toMatch(/^wallets\[0\]\.address: /);
+    expect(problems[1]).toMatch(/^wallets\[1\]\.descriptor: .*checksum/i);
+    expect(problems[2]).toBe("wallets[3]: same address as wallets[2] on chain btc");
+  });
+
+  it("names a missing or broken config file", async () => {
+    await expect(loadConfig({ path: "/nonexistent/backstop.config.json", env: {} })).rejects.toMatchObject({
+      code: "CONFIG__INVALID",
+      metaMessages: ["  (file): file not found"],
+    });
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    writeFileSync(join(dir, "c.json"), "{ not json");
+    await expect(loadConfig({ path: join(dir, "c.json"), env: {} })).rejects.toMatchObject({ code: "CONFIG__INVALID" });
+  });
+});
