@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { and, asc, between, eq, sql } from "ponder";
 import { db } from "ponder:api";
 import schema from "ponder:schema";
+import { completedBlock } from "../chains/evm/ponder-checkpoint.js";
 
 const MAX_LIMIT = 1000;
 const app = new Hono();
@@ -17,12 +18,6 @@ function intParam(value: string | undefined, name: string, dflt?: number): numbe
   }
   if (!/^\d{1,15}$/.test(value)) throw new BadRequest(`${name} must be a non-negative integer`);
   return Number(value);
-}
-
-// Ponder's checkpoint string: timestamp(10) chainId(16) blockNumber(16) txIndex(16) eventType(1) eventIndex(16).
-function checkpointBlock(cp: string | null | undefined): number | null {
-  if (!cp || cp.length !== 75) return null;
-  return Number(cp.slice(26, 42));
 }
 
 /**
@@ -42,8 +37,9 @@ app.get("/backstop/v1/balances", async (c) => {
   )) as unknown as { rows: Array<{ chain_id: string; latest_checkpoint: string; finalized_checkpoint: string }> };
   const cp = cps.rows[0];
 
-  const indexed = checkpointBlock(cp?.latest_checkpoint);
-  // Only blocks Ponder has fully processed (its checkpoint passed them): never a block whose rows are half written.
+  const indexed = completedBlock(cp?.latest_checkpoint);
+  // Only blocks Ponder has fully processed (its checkpoint is at or past their block event): never a block
+  // whose rows are half written.
   const blocks = indexed === null ? [] : await db
     .select()
     .from(schema.backstopBlock)
@@ -72,7 +68,7 @@ app.get("/backstop/v1/balances", async (c) => {
     version: 1,
     chainId,
     indexed,
-    finalized: checkpointBlock(cp?.finalized_checkpoint),
+    finalized: completedBlock(cp?.finalized_checkpoint),
     blocks: blocks.map((b) => ({
       number: Number(b.number),
       hash: b.hash,

@@ -159,6 +159,12 @@ export function createEvmIndexer(ctx: IndexerContext, opts: EvmIndexerOptions = 
       if (from > target || p.signal?.aborted) return applied;
       const page = await fetchPage(sup, from);
       if (page.blocks.length === 0) return applied;
+      if (!cursor && page.blocks[0]!.number !== from) {
+        // The first mirrored block must be the start block: a later one would leave the start block's
+        // snapshot (every wallet's opening balance) out of the store. Wait for Ponder rather than guess.
+        log.warn({ msg: "Ponder's first block is not the start block; waiting", start: from, first: page.blocks[0]!.number });
+        return applied;
+      }
       const finalizedHeight = tip - chain!.finalityDepth + 1;
       let prev = cursor ? { height: cursor.height, hash: cursor.hash } : undefined;
       for (const b of page.blocks) {
