@@ -1,19 +1,62 @@
+import { acquireInstanceLock, type InstanceLockLostError } from "../store/index.js";
 import { createBitcoinIndexer } from "./bitcoin/create-bitcoin-indexer.js";
 import { createEvmIndexer } from "./evm/create-evm-indexer.js";
 import type { Indexer, IndexerContext } from "./indexer.js";
 import { createSolanaIndexer } from "./solana/create-solana-indexer.js";
 
-/** Creates the indexer for the context's chain, by the chain's kind. @throws BackstopError */
+/**
+ * Creates the indexer for the context's chain, by the chain's kind. Its `run` holds the chain's
+ * instance lock (`chain:<key>` in the store) for as long as it runs: a second process indexing the
+ * same chain into the same store is refused (TESTING.md C9).
+ * @throws BackstopError
+ */
 export function createIndexer(ctx: IndexerContext): Indexer {
   const kind = ctx.config.chains[ctx.chainKey]!.descriptor.kind;
   switch (kind) {
     case "bitcoin":
-      return createBitcoinIndexer(ctx);
+      return withInstanceLock(ctx, createBitcoinIndexer(ctx));
     case "evm":
-      return createEvmIndexer(ctx);
+      return withInstanceLock(ctx, createEvmIndexer(ctx));
     case "solana":
-      return createSolanaIndexer(ctx);
+      return withInstanceLock(ctx, createSolanaIndexer(ctx));
     default:
       throw new Error(`no indexer for chain kind ${kind}`);
   }
+}
+
+/**
+ * Wraps an indexer so each `run` first takes the chain's instance lock, renews it while running and
+ * releases it at the end. A lock found taken over stops the run (its signal aborts between blocks)
+ * and the run rejects with InstanceLockLostError.
+ * @throws InstanceLockHeldError when another live process holds the lock
+ */
+export function withInstanceLock(ctx: IndexerContext, inner: Indexer, opts: { ttlMs?: number } = {}): Indexer {
+  return {
+    async run(p) {
+      const ac = new AbortController();
+      const forward = () => ac.abort();
+      if (p.signal?.aborted) ac.abort();
+      p.signal?.addEventListener("abort", forward, { once: true });
+      let lost: InstanceLockLostError | undefined;
+      const lock = await acquireInstanceLock(ctx.store, {
+        name: `chain:${ctx.chainKey}`,
+        ttlMs: opts.ttlMs,
+        onLost: (err) => {
+          lost = err;
+          ctx.logger.error({ msg: "instance lock lost; stopping", chain: ctx.chainKey, code: err.code });
+          ac.abort();
+        },
+      });
+      try {
+        await inner.run({ ...p, signal: ac.signal });
+      } catch (err) {
+        throw lost ?? err;
+      } finally {
+        p.signal?.removeEventListener("abort", forward);
+        await lock.release();
+      }
+      if (lost) throw lost;
+    },
+    fetchStatus: () => inner.fetchStatus(),
+  };
 }

@@ -37,3 +37,25 @@ export class StoreCorruptError extends BackstopError {
     super("STORE__CORRUPT", `The store at ${p.target} is damaged: ${p.problem}.`, { cause: p.cause });
   }
 }
+
+/** Another Backstop process holds the instance lock (e.g. indexes the same chain into the same store). */
+export class InstanceLockHeldError extends BackstopError {
+  override name = "InstanceLockHeldError";
+  constructor(p: { name: string; pid: number; host: string; heartbeatAgeMs: number; ttlMs: number }) {
+    const age = Math.max(0, Math.round(p.heartbeatAgeMs / 1000));
+    const left = Math.max(0, Math.ceil((p.ttlMs - p.heartbeatAgeMs) / 1000));
+    super("STORE__INSTANCE_LOCK_HELD", `The lock ${p.name} is held by another Backstop (pid ${p.pid} on ${p.host}, last heartbeat ${age} s ago).`, {
+      meta: [`Stop that process first. A holder that died stops renewing the lock; it expires ${left} s from now.`],
+    });
+  }
+}
+
+/** This process's instance lock was taken over (it missed heartbeats past the ttl) or deleted: stop writing. */
+export class InstanceLockLostError extends BackstopError {
+  override name = "InstanceLockLostError";
+  constructor(p: { name: string }) {
+    super("STORE__INSTANCE_LOCK_LOST", `The lock ${p.name} was taken over by another process; this one stopped writing.`, {
+      meta: ["This process missed its heartbeats for longer than the lock's ttl (paused, or the store was unreachable)."],
+    });
+  }
+}

@@ -209,7 +209,7 @@ function sqlRaw(text: string) {
 
 /** Every table the migrations create must be there: a table dropped out-of-band is refused, not silently re-created. */
 async function checkSchema(store: Store): Promise<void> {
-  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos"];
+  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks"];
   const rows =
     store.dialect === "sqlite"
       ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")
