@@ -59,3 +59,21 @@ export class InstanceLockLostError extends BackstopError {
     });
   }
 }
+
+/** A transient database condition: the write was rolled back whole and may be retried as is. */
+export class StoreTransientError extends BackstopError {
+  override name = "StoreTransientError";
+  constructor(p: { code: "STORE__BUSY" | "STORE__FULL" | "STORE__READ_ONLY" | "STORE__CONFLICT"; target: string; cause: unknown }) {
+    const what = {
+      STORE__BUSY: "is locked by another connection past the busy timeout",
+      STORE__FULL: "is out of disk space",
+      STORE__READ_ONLY: "is read-only (a replica, or a failover in progress)",
+      STORE__CONFLICT: "aborted the transaction (serialization failure or deadlock)",
+    }[p.code];
+    super(p.code, `The store at ${p.target} ${what}; nothing was written.`, {
+      cause: p.cause,
+      meta: [`  ${String((p.cause as Error)?.message ?? p.cause).split("\n")[0]}`],
+      retryable: true,
+    });
+  }
+}

@@ -6,7 +6,8 @@ import { type BetterSQLite3Database, drizzle as drizzleSqlite } from "drizzle-or
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { redact } from "../lib/logger.js";
-import { SchemaTooNewError, StoreCorruptError, StoreUnavailableError } from "./errors.js";
+import { isBackstopError } from "../lib/errors.js";
+import { SchemaTooNewError, StoreCorruptError, StoreTransientError, StoreUnavailableError } from "./errors.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import * as pgSchema from "./schema-pg.js";
 import * as sqliteSchema from "./schema-sqlite.js";
@@ -97,15 +98,20 @@ function openSqlite(path: string): Store {
           throw err;
         }
       };
-      const result = queue.then(run, run);
+      const guarded = () => run().catch((err: unknown) => Promise.reject(mapStoreError(err, file)));
+      const result = queue.then(guarded, guarded);
       queue = result.catch(() => undefined);
       return result;
     },
     async raw(sql, params = []) {
-      const stmt = sqlite.prepare(sql);
-      if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
-      stmt.run(...params);
-      return [];
+      try {
+        const stmt = sqlite.prepare(sql);
+        if (stmt.reader) return stmt.all(...params) as Record<string, unknown>[];
+        stmt.run(...params);
+        return [];
+      } catch (err) {
+        throw mapStoreError(err, file);
+      }
     },
     async close() {
       await queue;
@@ -140,6 +146,10 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
   }
   const pool = new pg.Pool({ connectionString: url, max: 8, options: `-c search_path=${schema}` });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead of crashing
+  // A checked-out client whose connection dies (a Postgres restart, pg_terminate_backend) emits 'error'
+  // too; without a listener that is an uncaught exception that kills the process. The failure reaches
+  // the caller anyway, as the rejection of its query (mapped to STORE__UNAVAILABLE).
+  pool.on("connect", (client) => client.on("error", () => undefined));
   try {
     const client = await pool.connect();
     try {
@@ -158,18 +168,54 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     t: pgSchema as unknown as Tables,
     target: redact(url),
     tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      return (db as unknown as { transaction: (f: (tx: Db) => Promise<T>) => Promise<T> }).transaction((tx) => fn(tx));
+      return (db as unknown as { transaction: (f: (tx: Db) => Promise<T>) => Promise<T> })
+        .transaction((tx) => fn(tx))
+        .catch((err: unknown) => Promise.reject(mapStoreError(err, redact(url))));
     },
     async raw(sql, params = []) {
       // Placeholders are written `?` for both dialects.
       let n = 0;
-      const res = await pool.query(sql.replace(/\?/g, () => `$${++n}`), params);
-      return res.rows;
+      try {
+        const res = await pool.query(sql.replace(/\?/g, () => `$${++n}`), params);
+        return res.rows;
+      } catch (err) {
+        throw mapStoreError(err, redact(url));
+      }
     },
     async close() {
       await pool.end();
     },
   };
+}
+
+/**
+ * Turns a transient database failure into a typed, retryable error (the indexers pause and retry
+ * from their cursor; nothing is skipped): SQLite busy/locked past busy_timeout, disk full (TESTING.md
+ * D1, D2); Postgres serialization failure, deadlock, read-only, disk full, a dropped or refused
+ * connection (D3, C10). Everything else (a Backstop error thrown inside the transaction, a constraint
+ * violation, a syntax error) passes through unchanged: it is not something a retry fixes.
+ */
+export function mapStoreError(err: unknown, target: string): unknown {
+  if (isBackstopError(err)) return err;
+  let code: string | undefined;
+  let message = "";
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === "string" && !code) code = c;
+    message += ` ${String((e as Error).message ?? "")}`;
+  }
+  const transient = (k: "STORE__BUSY" | "STORE__FULL" | "STORE__READ_ONLY" | "STORE__CONFLICT") => new StoreTransientError({ code: k, target, cause: err });
+  if (code === "SQLITE_BUSY" || code?.startsWith("SQLITE_BUSY_") || code === "SQLITE_LOCKED" || code?.startsWith("SQLITE_LOCKED_")) return transient("STORE__BUSY");
+  if (code === "SQLITE_FULL" || code === "53100") return transient("STORE__FULL");
+  if (code === "40001" || code === "40P01") return transient("STORE__CONFLICT");
+  if (code === "25006") return transient("STORE__READ_ONLY");
+  if (
+    code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" || code === "ETIMEDOUT" ||
+    code?.startsWith("08") || code === "57P01" || code === "57P02" || code === "57P03" ||
+    /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message)
+  )
+    return new StoreUnavailableError({ target, cause: err });
+  return err;
 }
 
 async function migrate(store: Store): Promise<void> {
