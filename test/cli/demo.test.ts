@@ -13,7 +13,7 @@ describe("npm start without a config (the local demo)", () => {
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   it("indexes the demo chains, shows the reorg dropping a deposit, and keeps following", async () => {
-    const { stdout, stderr } = await run("node", [BIN, "start", "--demo-rounds", "3"], { cwd, timeout: 240_000, env: { ...process.env, NODE_ENV: "test" } });
+    const { stdout, stderr } = await run("node", [BIN, "start", "--demo-rounds", "3"], { cwd, timeout: 380_000, env: { ...process.env, NODE_ENV: "test" } });
     // Balances follow from the scripted activity: 5 - 1.5 + 4 + 2 BTC into btc-hot minus one
     // 2,700-sat fee; 20 + 7 + 3 - 4 BTC in btc-cold minus one fee (the multisig spend).
     expect(stdout).toMatch(/btc\s+btc-hot\s+BTC\s+9\.499973\s+446\s+unfinalized/);
@@ -25,5 +25,5 @@ describe("npm start without a config (the local demo)", () => {
     expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+448/);
     // The demo's node API key is a secret even locally: never in the logs.
     expect(stderr).not.toMatch(/http:\/\/x:[0-9a-f]{8,}@/);
-  });
+  }, 400_000); // ~55 s alone on a 2-core machine; the rest is headroom for a loaded one
 });

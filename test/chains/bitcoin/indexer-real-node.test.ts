@@ -498,7 +498,7 @@ describe(`bitcoin indexer against bcoin regtest (seed ${SEED})`, () => {
       const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       const caughtUp = async () => {
         const tip = await rpc.call<number>("getblockcount");
-        for (let i = 0; i < 600 && (readCursorHeight() ?? -1) < tip; i++) await new Promise((r) => setTimeout(r, 50));
+        for (let i = 0; i < 2400 && (readCursorHeight() ?? -1) < tip; i++) await new Promise((r) => setTimeout(r, 50));
         expect(readCursorHeight(), `follower did not reach ${tip}:\n${stderr.slice(-2000)}`).toBe(tip);
       };
       try {
@@ -527,7 +527,7 @@ describe(`bitcoin indexer against bcoin regtest (seed ${SEED})`, () => {
     expect(kills).toBeGreaterThan(0);
     expect(killsMidCatchUp).toBeGreaterThan(0);
     // ~100 s on a quiet 2-core machine; a real node, several hundred blocks and 5-10 restarts.
-  }, 300_000);
+  }, 600_000);
 
   // ------------------------------------------------------------------ bad input
 

@@ -41,7 +41,7 @@ function startBackstop(c: ChainRig) {
   c.proc = proc;
 }
 
-async function waitSynced(c: ChainRig, timeoutMs = 150_000) {
+async function waitSynced(c: ChainRig, timeoutMs = 300_000) {
   const t0 = Date.now();
   for (;;) {
     // Raw eth_blockNumber: viem's getBlockNumber caches for its polling interval.

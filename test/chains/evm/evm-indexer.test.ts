@@ -106,7 +106,7 @@ describe("EVM indexer on Ponder against anvil", () => {
       await sup?.stop(); // a `once` run leaves Ponder running for the next round
       await sqlite.dispose();
     }
-  }, 240_000);
+  }, 480_000);
 
   it("reorg while Backstop is down: a shallow one is rolled back and re-mirrored, one deeper than finality halts", async () => {
     const [funder, c1] = dev.accounts as [Address, Address];
@@ -150,7 +150,7 @@ describe("EVM indexer on Ponder against anvil", () => {
       await sup?.stop();
       await s.dispose();
     }
-  }, 240_000);
+  }, 480_000);
 
   it("stops with EVM__WRONG_CHAIN when the provider switches chains mid-run, rolling nothing back", async () => {
     const [, c1] = dev.accounts as [Address, Address];
@@ -184,11 +184,11 @@ describe("EVM indexer on Ponder against anvil", () => {
       const indexer = createEvmIndexer({ config, chainKey: "eth", store: s.store, logger }, { ponderDir: path.join(dir, "ponder-switch"), identityCheckMs: 300, onSupervisor: (x) => (sup = x) });
       const running = indexer.run({ signal: ac.signal }).then(() => undefined, (e: unknown) => e);
       const tip = Number(await dev.client.getBlockNumber({ cacheTime: 0 }));
-      for (let i = 0; i < 300 && (await loadCursor(s.store, "eth"))?.height !== tip; i++) await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 900 && (await loadCursor(s.store, "eth"))?.height !== tip; i++) await new Promise((r) => setTimeout(r, 200));
       const before = await loadCursor(s.store, "eth");
       expect(before?.height).toBe(tip);
       upstream = other.rpcUrl;
-      const timeout = setTimeout(() => ac.abort(), 60_000);
+      const timeout = setTimeout(() => ac.abort(), 120_000);
       const err = await running;
       clearTimeout(timeout);
       expect(isBackstopError(err) && err.code).toBe("EVM__WRONG_CHAIN");
@@ -201,5 +201,5 @@ describe("EVM indexer on Ponder against anvil", () => {
       proxy.close();
       await other.stop();
     }
-  }, 240_000);
+  }, 480_000);
 });
