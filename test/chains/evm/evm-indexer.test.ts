@@ -9,7 +9,7 @@ import type { PonderSupervisor } from "../../../src/chains/evm/create-ponder-sup
 import { resolveConfig } from "../../../src/lib/config.js";
 import { isBackstopError } from "../../../src/lib/errors.js";
 import { createLogger } from "../../../src/lib/logger.js";
-import { loadCursor, saveWallets } from "../../../src/store/index.js";
+import { loadBalances, loadCursor, saveWallets } from "../../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../../helpers/stores.js";
 import { checkStoreAgainstNode, startAnvil, startEvmDevnet, type EvmDevnet } from "../../rig/evm.js";
 
@@ -108,7 +108,7 @@ describe("EVM indexer on Ponder against anvil", () => {
     }
   }, 480_000);
 
-  it("reorg while Backstop is down: a shallow one is rolled back and re-mirrored, one deeper than finality halts", async () => {
+  it("reorg while Backstop is down: a shallow one is rolled back and re-mirrored, a moved deposit counts from its new block, one deeper than finality halts", async () => {
     const [funder, c1] = dev.accounts as [Address, Address];
     const s = await openTestStore("sqlite");
     let sup: PonderSupervisor | undefined;
@@ -139,6 +139,25 @@ describe("EVM indexer on Ponder against anvil", () => {
       const [wallet] = await saveWallets(s.store, [{ chain: "eth", label: "hot", kind: "address", address: c1 }]);
       const r = await checkStoreAgainstNode({ store: s.store, chain: "eth", rpcUrl: dev.anvil.rpcUrl, fromHeight: 1, toHeight: tip, wallets: [{ id: wallet!.id, address: c1 }], assets: [{ id: "ETH", token: null }] });
       expect(r.mismatches).toEqual([]);
+
+      // TESTING.md A2: a reorg that MOVES a mirrored custody deposit to a later block. Backstop saw the
+      // deposit at height d; the new branch (depth 3 < finality 4) carries the same signed transaction
+      // one block later. The balance at d must return to the pre-deposit value, and count it from d + 1.
+      const moved = await dev.client.sendTransaction({ account: funder, to: c1, value: parseEther("2"), chain: null });
+      const d = (await dev.client.waitForTransactionReceipt({ hash: moved })).blockNumber;
+      await dev.client.mine({ blocks: 2 });
+      await make().run({ once: true });
+      await sup?.stop();
+      const rawTx = await dev.client.request({ method: "eth_getRawTransactionByHash" as never, params: [moved] as never });
+      await dev.client.request({ method: "anvil_reorg" as never, params: [3, [[rawTx, 1]]] as never });
+      expect((await dev.client.getTransactionReceipt({ hash: moved })).blockNumber).toBe(d + 1n);
+      await make().run({ once: true });
+      await sup?.stop();
+      const tip2 = Number(await dev.client.getBlockNumber({ cacheTime: 0 }));
+      const r2 = await checkStoreAgainstNode({ store: s.store, chain: "eth", rpcUrl: dev.anvil.rpcUrl, fromHeight: 1, toHeight: tip2, wallets: [{ id: wallet!.id, address: c1 }], assets: [{ id: "ETH", token: null }] });
+      expect(r2.mismatches).toEqual([]);
+      const at = async (h: bigint) => (await loadBalances(s.store, { chain: "eth", atHeight: Number(h), walletId: wallet!.id }))[0]?.amount ?? 0n;
+      expect((await at(d + 1n)) - (await at(d))).toBe(parseEther("2"));
 
       // Down again: a reorg deeper than finality (6 > 4) must stop the chain, not be rolled back silently.
       const before = await loadCursor(s.store, "eth");
