@@ -34,9 +34,6 @@ export function withInstanceLock(ctx: IndexerContext, inner: Indexer, opts: { tt
   return {
     async run(p) {
       const ac = new AbortController();
-      const forward = () => ac.abort();
-      if (p.signal?.aborted) ac.abort();
-      p.signal?.addEventListener("abort", forward, { once: true });
       let lost: InstanceLockLostError | undefined;
       const lock = await acquireInstanceLock(ctx.store, {
         name: `chain:${ctx.chainKey}`,
@@ -47,6 +44,9 @@ export function withInstanceLock(ctx: IndexerContext, inner: Indexer, opts: { tt
           ac.abort();
         },
       });
+      const forward = () => ac.abort();
+      if (p.signal?.aborted) ac.abort();
+      p.signal?.addEventListener("abort", forward, { once: true });
       try {
         await inner.run({ ...p, signal: ac.signal });
       } catch (err) {
