@@ -105,3 +105,16 @@ export async function acquireInstanceLock(store: Store, p: AcquireInstanceLockPa
     },
   };
 }
+
+/** A held (or stale) instance lock as `backstop status` shows it. */
+export type InstanceLockInfo = { name: string; pid: number; host: string; heartbeatAgeMs: number; stale: boolean };
+
+/** Every instance lock row, with its heartbeat age on the database's clock; `stale` once older than the ttl. */
+export async function loadInstanceLocks(store: Store, p: { ttlMs?: number } = {}): Promise<InstanceLockInfo[]> {
+  const ttl = p.ttlMs ?? LOCK_TTL_MS;
+  const rows = await store.raw(`SELECT name, pid, host, ${nowMs(store.dialect)} - heartbeat_at_ms AS age_ms FROM instance_locks ORDER BY name`);
+  return rows.map((r) => {
+    const age = Math.max(0, Number(r.age_ms));
+    return { name: String(r.name), pid: Number(r.pid), host: String(r.host), heartbeatAgeMs: age, stale: age > ttl };
+  });
+}

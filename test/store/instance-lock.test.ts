@@ -117,7 +117,7 @@ describe("backstop index while another process indexes the same chain", () => {
   const dir = mkdtempSync(join(tmpdir(), "backstop-lock-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("exits 1 with STORE__INSTANCE_LOCK_HELD before contacting the node, and writes nothing", async () => {
+  it("exits 1 with STORE__INSTANCE_LOCK_HELD before contacting the node, and writes nothing; status names the holder", async () => {
     const sqlitePath = join(dir, "backstop.db");
     const address = payments.p2wpkh({ hash: Buffer.alloc(20, 7), network: networks.regtest }).address!;
     const cfg = join(dir, "backstop.config.json");
@@ -143,9 +143,17 @@ describe("backstop index while another process indexes the same chain", () => {
       expect(stderr).not.toContain("RPC"); // refused before any node call
       expect(await store.raw("SELECT count(*) AS n FROM block_headers")).toEqual([{ n: 0 }]);
       expect(await store.raw("SELECT count(*) AS n FROM wallets")).toEqual([{ n: 0 }]);
+
+      // `backstop status` names the process that indexes the chain (the node being down is reported beside it).
+      const status = spawnSync(process.execPath, [resolve("bin/backstop.js"), "--config", cfg, "status", "--json"], { encoding: "utf8", timeout: 120_000 });
+      expect(status.status, status.stderr).toBe(0);
+      const [btc] = JSON.parse(status.stdout) as Array<{ chain: string; indexer: { pid: number; host: string; heartbeatAgeMs: number; stale: boolean } | null; error?: string }>;
+      expect(btc).toMatchObject({ chain: "btc", indexer: { pid: process.pid, host: hostname(), stale: false } });
+      expect(btc!.indexer!.heartbeatAgeMs).toBeLessThan(30_000);
+      expect(btc!.error).toBeTruthy();
     } finally {
       await lock.release();
       await store.close();
     }
-  }, 60_000);
+  }, 180_000);
 });
