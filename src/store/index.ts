@@ -1,4 +1,4 @@
-export { openStore, type Store, type Db, type Tables, type OpenStoreParameters } from "./open-store.js";
+export { mapStoreError, openStore, type Store, type Db, type Tables, type OpenStoreParameters } from "./open-store.js";
 export * from "./chain-data.js";
 export * from "./errors.js";
 export { acquireInstanceLock, loadInstanceLocks, LOCK_TTL_MS, type AcquireInstanceLockParameters, type InstanceLock, type InstanceLockInfo } from "./instance-lock.js";

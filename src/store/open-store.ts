@@ -144,7 +144,8 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
     throw new StoreUnavailableError({ target: redact(url), cause: new Error(`invalid schema name "${schema}"`) });
   }
-  const pool = new pg.Pool({ connectionString: url, max: 8, options: `-c search_path=${schema}` });
+  // application_name: an operator (or a test) can find these connections in pg_stat_activity.
+  const pool = new pg.Pool({ connectionString: url, max: 8, options: `-c search_path=${schema}`, application_name: `backstop:${schema}` });
   pool.on("error", () => undefined); // idle-client errors surface on the next query instead of crashing
   // A checked-out client whose connection dies (a Postgres restart, pg_terminate_backend) emits 'error'
   // too; without a listener that is an uncaught exception that kills the process. The failure reaches
@@ -167,10 +168,35 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     db,
     t: pgSchema as unknown as Tables,
     target: redact(url),
-    tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      return (db as unknown as { transaction: (f: (tx: Db) => Promise<T>) => Promise<T> })
-        .transaction((tx) => fn(tx))
-        .catch((err: unknown) => Promise.reject(mapStoreError(err, redact(url))));
+    async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+      // Our own BEGIN/COMMIT on a checked-out client, not drizzle's transaction(): drizzle 0.45 sends
+      // BEGIN outside its try/finally, so a connection killed at that moment leaked the client and a
+      // later pool.end() hung forever. Here the client is always released; a broken one is discarded.
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw mapStoreError(err, redact(url));
+      }
+      let failure: unknown;
+      try {
+        await client.query("BEGIN");
+        try {
+          const out = await fn(drizzlePg(client, { schema: pgSchema }) as unknown as Db);
+          await client.query("COMMIT");
+          return out;
+        } catch (err) {
+          await client.query("ROLLBACK").catch(() => undefined);
+          throw err;
+        }
+      } catch (err) {
+        failure = err;
+        throw mapStoreError(err, redact(url));
+      } finally {
+        // Discard the connection unless the failure was an ordinary SQL error on a healthy one.
+        const mapped = failure === undefined ? undefined : mapStoreError(failure, "");
+        client.release(mapped instanceof StoreUnavailableError ? (failure as Error) : undefined);
+      }
     },
     async raw(sql, params = []) {
       // Placeholders are written `?` for both dialects.

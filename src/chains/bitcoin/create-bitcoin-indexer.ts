@@ -3,6 +3,7 @@ import {
   loadCursor,
   loadHeaders,
   loadUnspent,
+  mapStoreError,
   markAddressesUsedIn,
   rollbackTo,
   saveBlockIn,
@@ -279,7 +280,9 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
           if (p.signal?.aborted) return;
           if (done && (p.once || (p.to !== undefined && target === p.to))) return;
           if (done) await sleep(chain!.pollIntervalMs, p.signal);
-        } catch (err) {
+        } catch (thrown) {
+          // A read that bypassed store.tx (a dropped Postgres connection) is typed here too.
+          const err = mapStoreError(thrown, store.target);
           if (err instanceof BackstopError && err.retryable && !p.once) {
             // Pause without skipping: the cursor did not move; try again from it.
             log.warn({ msg: "indexer paused", code: err.code, error: err.shortMessage });

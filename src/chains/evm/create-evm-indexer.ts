@@ -1,6 +1,6 @@
 import path from "node:path";
 import { BackstopError } from "../../lib/errors.js";
-import { loadBalances, loadCursor, loadHeaders, rollbackTo, saveBlock, saveWallets, type BalanceChangeInput } from "../../store/index.js";
+import { loadBalances, loadCursor, loadHeaders, mapStoreError, rollbackTo, saveBlock, saveWallets, type BalanceChangeInput } from "../../store/index.js";
 import type { Indexer, IndexerContext, IndexerRunParameters } from "../indexer.js";
 import { buildPonderPlan, rpcEnvName, validateEvmChainConfig } from "./build-ponder-plan.js";
 import { createEvmRpc, type EvmRpc } from "./create-evm-rpc.js";
@@ -248,7 +248,9 @@ export function createEvmIndexer(ctx: IndexerContext, opts: EvmIndexerOptions = 
             }
             // Nothing new from Ponder: wait a poll interval (not a tight loop of tip reads while Ponder works).
             if (applied === 0) await sleep(chain.pollIntervalMs, p.signal);
-          } catch (err) {
+          } catch (thrown) {
+            // A read that bypassed store.tx (a dropped Postgres connection) is typed here too.
+            const err = mapStoreError(thrown, store.target);
             if (err instanceof BackstopError && err.retryable) {
               log.debug({ msg: "waiting", code: err.code, error: err.shortMessage });
               await sleep(500, p.signal);

@@ -1,6 +1,6 @@
 import { BackstopError } from "../../lib/errors.js";
 import type { ResolvedConfig } from "../../lib/config.js";
-import { loadBalances, loadCursor, loadHeaders, rollbackTo, saveBlockIn, saveWallets, type BalanceChangeInput } from "../../store/index.js";
+import { loadBalances, loadCursor, loadHeaders, mapStoreError, rollbackTo, saveBlockIn, saveWallets, type BalanceChangeInput } from "../../store/index.js";
 import type { Indexer, IndexerContext, IndexerRunParameters } from "../indexer.js";
 import { computeSlotChanges } from "./compute-slot-changes.js";
 import { createSolanaRpc, type RpcBlock, type SolanaRpc } from "./create-solana-rpc.js";
@@ -375,7 +375,9 @@ export function createSolanaIndexer(ctx: IndexerContext): Indexer {
           }
           if (p.once || (p.to !== undefined && target === p.to)) return;
           await sleepFor(chain!.pollIntervalMs, p.signal);
-        } catch (err) {
+        } catch (thrown) {
+          // A read that bypassed store.tx (a dropped Postgres connection) is typed here too.
+          const err = mapStoreError(thrown, store.target);
           if (err instanceof BackstopError && err.retryable && !p.once) {
             log.warn({ msg: "indexer paused", code: err.code, error: err.shortMessage });
             await sleepFor(chain!.pollIntervalMs, p.signal);

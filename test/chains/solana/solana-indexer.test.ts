@@ -12,7 +12,8 @@ import { resolveConfig, type ConfigInput } from "../../../src/lib/config.js";
 import { createLogger } from "../../../src/lib/logger.js";
 import { loadCursor, loadHeaders, openStore, type Store } from "../../../src/store/index.js";
 import { startSolanaDevnet, type SolanaDevnet } from "../../rig/solana.js";
-import { openTestStore } from "../../helpers/stores.js";
+import { openTestStore, TEST_DATABASE_URL } from "../../helpers/stores.js";
+import { Client as PgClient } from "pg";
 import { expectStoreMatchesChain, runStep, setupWorld, type World } from "./solana-workload.js";
 
 const BIN = resolve("bin/backstop.js");
@@ -197,6 +198,43 @@ describe("Solana indexer on the LiteSVM chain", () => {
     expect((err as Error).message).toContain("custody-1");
     expect((err as Error).message).toContain(`indexed: ${state.lamports}`);
     expect((err as Error).message).toContain(`chain: ${state.lamports + 1234n}`);
+  });
+
+  it("keeps following on Postgres while its database connections are killed, and stays exact (TESTING.md C10)", async () => {
+    net = await startSolanaDevnet({ confirmedLag: 1, finalizedLag: 2 });
+    const world = setupWorld(net.chain, { custodians: 2, seed: 5 });
+    net.chain.tick();
+    const pg = await openTestStore("postgres");
+    const admin = new PgClient({ connectionString: TEST_DATABASE_URL });
+    await admin.connect();
+    const ac = new AbortController();
+    try {
+      const config = resolveConfig({ input: configInput({ url: net.url, world, sqlitePath: join(dir, "unused.db"), pollIntervalMs: 50 }), path: "pg.config", env: {} });
+      const indexer = createSolanaIndexer({ config, chainKey: "sol", store: pg.store, logger });
+      await indexer.run({ once: true });
+      const start = (await loadCursor(pg.store, "sol"))!.height;
+      let failure: unknown;
+      const running = indexer.run({ signal: ac.signal }).catch((e: unknown) => (failure = e));
+      let killed = 0;
+      for (let i = 0; i < 60 && failure === undefined; i++) {
+        runStep(net.chain, world, 3);
+        // Every connection of this store's pool, idle or in the middle of a query or a block's transaction.
+        const r = await admin.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1", [`backstop:${pg.params.pgSchema}`]);
+        killed += r.rows[0].n as number;
+        await new Promise((r) => setTimeout(r, 10 + (i % 7) * 15));
+      }
+      expect(failure).toBeUndefined();
+      expect(killed).toBeGreaterThan(10);
+      ac.abort();
+      await running;
+      expect((await loadCursor(pg.store, "sol"))!.height).toBeGreaterThan(start); // it kept indexing through the kills
+      await indexer.run({ once: true });
+      await expectStoreMatchesChain({ chain: net.chain, store: pg.store, chainKey: "sol", ...oracleInputs(world) });
+    } finally {
+      ac.abort();
+      await admin.end();
+      await pg.dispose();
+    }
   });
 
   it("stops, rolling nothing back, when its provider switches to another cluster mid-run", async () => {
