@@ -50,6 +50,9 @@ async function startCountingProxy(target: string): Promise<{ url: string; counte
     res.writeHead(r.status, { "content-type": "application/json" });
     res.end(await r.text());
   });
+  // Keep idle connections open longer than any client's keep-alive: otherwise the server closes a socket
+  // as a client reuses it ("other side closed"), and the client's retries inflate the count.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
   return { url: `http://127.0.0.1:${port}`, counter, server, reset: () => ((counter.calls = 0), counter.byMethod.clear()) };

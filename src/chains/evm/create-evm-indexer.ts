@@ -11,6 +11,8 @@ import type { PonderPlan } from "./ponder-plan.js";
 
 /** Chain identity (chain id + genesis hash) is re-checked this often while following. */
 const IDENTITY_CHECK_MS = 60_000;
+/** While backfilling more than a finality window below the tip, the node's head is re-read this often. */
+const TIP_REFRESH_MS = 10_000;
 /** Blocks per read of Ponder's route; bounded so one page stays a few MB at 6,000 balances per snapshot block. */
 const PAGE = 200;
 
@@ -227,16 +229,21 @@ export function createEvmIndexer(ctx: IndexerContext, opts: EvmIndexerOptions = 
       }
       const sup = supervisor;
       let keep = false;
+      let cachedTip = { tip: -1, at: 0 };
       try {
         for (;;) {
           sup.check();
           try {
             if (Date.now() - lastIdentityCheck > (opts.identityCheckMs ?? IDENTITY_CHECK_MS)) await checkIdentity();
-            const tip = await rpc.fetchBlockNumber();
+            // While backfilling far below the tip, the node's head is re-read at most every TIP_REFRESH_MS (a
+            // stale tip only makes the finalized height lower, never higher); near the tip, on every round.
+            const cur = await loadCursor(store, key);
+            const far = cur !== undefined && cur !== null && cachedTip.tip >= 0 && cur.height < cachedTip.tip - chain.finalityDepth;
+            if (!far || Date.now() - cachedTip.at >= TIP_REFRESH_MS) cachedTip = { tip: await rpc.fetchBlockNumber(), at: Date.now() };
+            const tip = cachedTip.tip;
             const target = p.to === undefined ? tip : Math.min(tip, p.to);
             // A reorg can only touch the unfinalized window: while backfilling far below the tip, skip the
             // stored-tip check (mirror() checks parent links; RPC calls per block stay constant).
-            const cur = await loadCursor(store, key);
             if (cur && cur.height > tip - chain.finalityDepth) await reconcileWithNode("tip check");
             const applied = await mirror(sup, target, tip, p);
             if (p.signal?.aborted) return;
