@@ -163,6 +163,8 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     throw new StoreUnavailableError({ target: redact(url), cause });
   }
   const db = drizzlePg(pool, { schema: pgSchema }) as unknown as Db;
+  // One drizzle handle per pooled connection (building one costs ~0.1-0.2 ms), reused by its transactions.
+  const clientDbs = new WeakMap<pg.PoolClient, Db>();
   return {
     dialect: "postgres",
     db,
@@ -182,7 +184,9 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
       try {
         await client.query("BEGIN");
         try {
-          const out = await fn(drizzlePg(client, { schema: pgSchema }) as unknown as Db);
+          let txDb = clientDbs.get(client);
+          if (!txDb) clientDbs.set(client, (txDb = drizzlePg(client, { schema: pgSchema }) as unknown as Db));
+          const out = await fn(txDb);
           await client.query("COMMIT");
           return out;
         } catch (err) {
