@@ -238,7 +238,7 @@ export function createEvmIndexer(ctx: IndexerContext, opts: EvmIndexerOptions = 
             // While backfilling far below the tip, the node's head is re-read at most every TIP_REFRESH_MS (a
             // stale tip only makes the finalized height lower, never higher); near the tip, on every round.
             const cur = await loadCursor(store, key);
-            const far = cur !== undefined && cur !== null && cachedTip.tip >= 0 && cur.height < cachedTip.tip - chain.finalityDepth;
+            const far = cachedTip.tip >= 0 && (cur?.height ?? chain.startHeight - 1) < cachedTip.tip - chain.finalityDepth;
             if (!far || Date.now() - cachedTip.at >= TIP_REFRESH_MS) cachedTip = { tip: await rpc.fetchBlockNumber(), at: Date.now() };
             const tip = cachedTip.tip;
             const target = p.to === undefined ? tip : Math.min(tip, p.to);
