@@ -1,4 +1,5 @@
-import { acquireInstanceLock, type InstanceLockLostError } from "../store/index.js";
+import { isBackstopError } from "../lib/errors.js";
+import { acquireInstanceLock, type InstanceLock, type InstanceLockLostError } from "../store/index.js";
 import { createBitcoinIndexer } from "./bitcoin/create-bitcoin-indexer.js";
 import { createEvmIndexer } from "./evm/create-evm-indexer.js";
 import type { Indexer, IndexerContext } from "./indexer.js";
@@ -35,15 +36,33 @@ export function withInstanceLock(ctx: IndexerContext, inner: Indexer, opts: { tt
     async run(p) {
       const ac = new AbortController();
       let lost: InstanceLockLostError | undefined;
-      const lock = await acquireInstanceLock(ctx.store, {
-        name: `chain:${ctx.chainKey}`,
-        ttlMs: opts.ttlMs,
-        onLost: (err) => {
-          lost = err;
-          ctx.logger.error({ msg: "instance lock lost; stopping", chain: ctx.chainKey, code: err.code });
-          ac.abort();
-        },
-      });
+      const acquire = () =>
+        acquireInstanceLock(ctx.store, {
+          name: `chain:${ctx.chainKey}`,
+          ttlMs: opts.ttlMs,
+          onLost: (err) => {
+            lost = err;
+            ctx.logger.error({ msg: "instance lock lost; stopping", chain: ctx.chainKey, code: err.code });
+            ac.abort();
+          },
+        });
+      let lock: InstanceLock;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          lock = await acquire();
+          break;
+        } catch (err) {
+          // A store that is busy (e.g. a long snapshot import holds SQLite's write lock) or briefly
+          // unreachable delays a follower's start; a held lock, or any error in a `once` run, does not wait.
+          if (!isBackstopError(err) || !err.retryable || p.once || p.signal?.aborted) throw err;
+          ctx.logger.warn({ msg: "waiting for the store to take the instance lock", chain: ctx.chainKey, code: err.code, attempt });
+          await new Promise<void>((r) => {
+            const t = setTimeout(r, Math.min(30_000, 1_000 * attempt));
+            p.signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
+          });
+          if (p.signal?.aborted) return;
+        }
+      }
       const forward = () => ac.abort();
       if (p.signal?.aborted) ac.abort();
       p.signal?.addEventListener("abort", forward, { once: true });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { networks, payments } from "bitcoinjs-lib";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { withInstanceLock } from "../../src/chains/create-indexer.js";
 import type { Indexer } from "../../src/chains/indexer.js";
@@ -111,6 +112,42 @@ describe.each(STORE_KINDS)("instance lock (%s)", (kind) => {
       await s.dispose();
     }
   });
+});
+
+describe("withInstanceLock on a busy SQLite store", () => {
+  it("a follower waits for a store held by a long write (e.g. a snapshot import) to take its lock; a once run fails with STORE__BUSY", async () => {
+    const s = await openTestStore("sqlite");
+    const other = new Database(s.params.sqlitePath!);
+    try {
+      const config = resolveConfig({ path: "test", env: {}, input: { chains: {}, assets: {}, wallets: [] } });
+      let started = 0;
+      const inner: Indexer = {
+        async run(p) {
+          started = Date.now();
+          while (!p.signal?.aborted) await sleep(20);
+        },
+        fetchStatus: async () => ({ tip: 0, indexed: null, finalized: null }),
+      };
+      const indexer = withInstanceLock({ config, chainKey: "btc", store: s.store, logger }, inner);
+      other.exec("BEGIN EXCLUSIVE");
+      await expect(indexer.run({ once: true })).rejects.toMatchObject({ code: "STORE__BUSY" });
+      const ac = new AbortController();
+      const t0 = Date.now();
+      const following = indexer.run({ signal: ac.signal });
+      await sleep(6_500); // past one busy_timeout (5 s): the follower is still waiting, not failed
+      expect(started).toBe(0);
+      other.exec("COMMIT");
+      for (let i = 0; i < 100 && !started; i++) await sleep(100);
+      expect(started - t0).toBeGreaterThan(6_000);
+      ac.abort();
+      await following;
+      expect(await s.store.raw("SELECT name FROM instance_locks")).toEqual([]);
+    } finally {
+      if (other.inTransaction) other.exec("ROLLBACK");
+      other.close();
+      await s.dispose();
+    }
+  }, 60_000);
 });
 
 describe("backstop index while another process indexes the same chain", () => {
