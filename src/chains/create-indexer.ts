@@ -1,4 +1,5 @@
 import { isBackstopError } from "../lib/errors.js";
+import { sleep } from "../lib/sleep.js";
 import { acquireInstanceLock, type InstanceLock, type InstanceLockLostError } from "../store/index.js";
 import { createBitcoinIndexer } from "./bitcoin/create-bitcoin-indexer.js";
 import { createEvmIndexer } from "./evm/create-evm-indexer.js";
@@ -56,10 +57,7 @@ export function withInstanceLock(ctx: IndexerContext, inner: Indexer, opts: { tt
           // unreachable delays a follower's start; a held lock, or any error in a `once` run, does not wait.
           if (!isBackstopError(err) || !err.retryable || p.once || p.signal?.aborted) throw err;
           ctx.logger.warn({ msg: "waiting for the store to take the instance lock", chain: ctx.chainKey, code: err.code, attempt });
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, Math.min(30_000, 1_000 * attempt));
-            p.signal?.addEventListener("abort", () => (clearTimeout(t), r()), { once: true });
-          });
+          await sleep(Math.min(30_000, 1_000 * attempt), p.signal);
           if (p.signal?.aborted) return;
         }
       }

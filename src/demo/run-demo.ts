@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createIndexer } from "../chains/create-indexer.js";
 import { validateChainConfig } from "../chains/validate-chain-config.js";
-import { sleep } from "../chains/bitcoin/create-bitcoin-rpc.js";
+import { sleep } from "../lib/sleep.js";
 import { formatBalanceTable, loadBalanceLines, type BalanceLine } from "../cli/balances-command.js";
 import { resolveConfig } from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";

@@ -1,15 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadBalances, loadCursor, loadUnspent, saveBlock, saveWalletAddresses, saveWallets, type Store } from "../../src/store/index.js";
+import { testBlock } from "../helpers/blocks.js";
 import { openTestStore, STORE_KINDS } from "../helpers/stores.js";
 
 const chain = "btc";
-const block = (height: number) => ({
-  chain,
-  height,
-  hash: `h${height}`.padEnd(64, "0"),
-  parentHash: height === 0 ? "0".repeat(64) : `h${height - 1}`.padEnd(64, "0"),
-  time: 1_700_000_000 + height,
-});
+const block = (height: number) => testBlock(chain, height, "h");
 
 // saveBlock reads the previous balance of every (wallet, asset) a block touches in one
 // statement per 200 pairs: check many pairs, repeated pairs, history and huge amounts.

@@ -2,18 +2,13 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { loadBalances, loadCursor, saveBlock, saveWallets, type Store } from "../../src/store/index.js";
+import { testBlock } from "../helpers/blocks.js";
 import { openTestStore, TEST_DATABASE_URL } from "../helpers/stores.js";
 
 // Transient database faults (TESTING.md D1, D2, D3, C10): each is a typed, retryable error, the failed
 // block is not half written and the cursor does not move; the same write succeeds once the fault clears.
 const chain = "btc";
-const block = (height: number) => ({
-  chain,
-  height,
-  hash: `b${height}`.padEnd(64, "0"),
-  parentHash: height === 0 ? "0".repeat(64) : `b${height - 1}`.padEnd(64, "0"),
-  time: 1_700_000_000 + height,
-});
+const block = (height: number) => testBlock(chain, height, "b");
 /** A block with a payload large enough to fill pages (a long txid per change). */
 const write = (store: Store, walletId: number, height: number) =>
   saveBlock(store, { block: block(height), changes: [{ walletId, asset: "BTC", txid: `${height}`.padEnd(900, "x"), delta: BigInt(height + 1) }] });

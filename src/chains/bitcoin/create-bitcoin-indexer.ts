@@ -12,7 +12,8 @@ import {
 } from "../../store/index.js";
 import type { Indexer, IndexerContext, IndexerRunParameters } from "../indexer.js";
 import { RpcMethodError } from "../../lib/rpc-errors.js";
-import { createBitcoinRpc, sleep, type BitcoinRpc } from "./create-bitcoin-rpc.js";
+import { sleep } from "../../lib/sleep.js";
+import { createBitcoinRpc, type BitcoinRpc } from "./create-bitcoin-rpc.js";
 import { createWatchSet, type WatchSet } from "./create-watch-set.js";
 import { BitcoinConfigError, DeepReorgError, NodeSyncingError, WrongNetworkError } from "./errors.js";
 import { matchBlock, type MatchedBlock } from "./match-block.js";

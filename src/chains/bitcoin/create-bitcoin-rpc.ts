@@ -74,11 +74,3 @@ export function createBitcoinRpc(p: CreateBitcoinRpcParameters): BitcoinRpc {
   };
 }
 
-/** Resolves after ms milliseconds. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-}

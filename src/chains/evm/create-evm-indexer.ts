@@ -1,5 +1,6 @@
 import path from "node:path";
 import { BackstopError } from "../../lib/errors.js";
+import { sleep } from "../../lib/sleep.js";
 import { loadBalances, loadCursor, loadHeaders, mapStoreError, rollbackTo, saveBlock, saveWallets, type BalanceChangeInput } from "../../store/index.js";
 import type { Indexer, IndexerContext, IndexerRunParameters } from "../indexer.js";
 import { buildPonderPlan, rpcEnvName, validateEvmChainConfig } from "./build-ponder-plan.js";
@@ -41,13 +42,6 @@ export type EvmIndexerOptions = {
   onSupervisor?: (s: PonderSupervisor) => void;
 };
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const onAbort = () => (clearTimeout(t), resolve());
-    const t = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 
 /**
  * The EVM indexer: runs Ponder (ponder.config.ts at the repo root) as a supervised child for one chain,

@@ -1,4 +1,5 @@
 import { BackstopError } from "../../lib/errors.js";
+import { sleep } from "../../lib/sleep.js";
 import type { ResolvedConfig } from "../../lib/config.js";
 import { loadBalances, loadCursor, loadHeaders, mapStoreError, rollbackTo, saveBlockIn, saveWallets, type BalanceChangeInput } from "../../store/index.js";
 import type { Indexer, IndexerContext, IndexerRunParameters } from "../indexer.js";
@@ -374,13 +375,13 @@ export function createSolanaIndexer(ctx: IndexerContext): Indexer {
             verified = true;
           }
           if (p.once || (p.to !== undefined && target === p.to)) return;
-          await sleepFor(chain!.pollIntervalMs, p.signal);
+          await sleep(chain!.pollIntervalMs, p.signal);
         } catch (thrown) {
           // A read that bypassed store.tx (a dropped Postgres connection) is typed here too.
           const err = mapStoreError(thrown, store.target);
           if (err instanceof BackstopError && err.retryable && !p.once) {
             log.warn({ msg: "indexer paused", code: err.code, error: err.shortMessage });
-            await sleepFor(chain!.pollIntervalMs, p.signal);
+            await sleep(chain!.pollIntervalMs, p.signal);
             await loadState().catch(() => undefined);
             continue;
           }
@@ -398,10 +399,3 @@ export function createSolanaIndexer(ctx: IndexerContext): Indexer {
   };
 }
 
-function sleepFor(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => { clearTimeout(t); resolve(); }, { once: true });
-  });
-}
