@@ -1,4 +1,4 @@
-import { BackstopError } from "../lib/errors.js";
+import { BackstopError, type ErrorCode } from "../lib/errors.js";
 
 // Messages name rows, columns, assets and counts, never an account id or an amount:
 // errors end up in logs, and per-account data must not leave the store (issue 5, privacy).
@@ -17,7 +17,7 @@ export class SnapshotFormatError extends BackstopError {
   readonly row: number;
   readonly column: number | undefined;
   readonly columnName: string | undefined;
-  constructor(code: string, what: string, p: SnapshotPosition & { meta?: string[]; cause?: unknown }) {
+  constructor(code: ErrorCode, what: string, p: SnapshotPosition & { meta?: string[]; cause?: unknown }) {
     super(code, `${what} at ${at(p)}.`, { meta: p.meta, cause: p.cause });
     this.row = p.row;
     this.column = p.column;

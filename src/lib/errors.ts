@@ -1,3 +1,7 @@
+import type { ErrorCode } from "./error-codes.js";
+
+export type { ErrorCode };
+
 /**
  * The one error base of Backstop. Every failure is a subclass with a stable
  * `code` (`DOMAIN__DESCRIPTION`, never reused), a one-line `shortMessage`,
@@ -6,13 +10,13 @@
  */
 export class BackstopError extends Error {
   override name = "BackstopError";
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly shortMessage: string;
   readonly metaMessages: string[];
   readonly retryable: boolean;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     shortMessage: string,
     opts: { cause?: unknown; meta?: string[]; retryable?: boolean } = {},
   ) {

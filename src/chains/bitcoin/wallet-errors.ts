@@ -1,4 +1,4 @@
-import { BackstopError } from "../../lib/errors.js";
+import { BackstopError, type ErrorCode } from "../../lib/errors.js";
 
 /** Bitcoin networks Backstop knows; signet shares testnet's address encodings. */
 export type BitcoinNetworkName = "mainnet" | "testnet" | "regtest" | "signet";
@@ -9,7 +9,7 @@ export class InvalidAddressError extends BackstopError {
   readonly address: string;
   readonly network: BitcoinNetworkName;
   constructor(
-    code: string,
+    code: ErrorCode,
     shortMessage: string,
     p: { address: string; network: BitcoinNetworkName; meta?: string[]; cause?: unknown },
   ) {

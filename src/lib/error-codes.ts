@@ -1,0 +1,123 @@
+/**
+ * The one registry of Backstop's error codes (STYLE.md: `DOMAIN__DESCRIPTION`, stable, never reused).
+ * Every BackstopError carries one of these; a code is added here, with a one-line meaning, before it
+ * is thrown anywhere. test/lib/error-codes.test.ts checks that every code in src/ is registered and
+ * that none is listed twice. Retired codes stay listed (marked retired) so they are never reused.
+ */
+export const ERROR_CODES = {
+  // AMOUNT
+  AMOUNT__INVALID: "A decimal amount string that does not fit the strict grammar.",
+  AMOUNT__PRECISION_EXCEEDED: "A decimal amount with more fractional digits than the asset has (never rounded).",
+  // API
+  API__BAD_REQUEST: "Ponder read route: a malformed query parameter.",
+  API__INTERNAL: "Ponder read route: an unexpected failure (details stay in the log).",
+  // BITCOIN
+  BITCOIN__ADDRESS_BAD_CHECKSUM: "The address has the shape of a base58check or bech32/bech32m address but its checksum is wrong (a typo).",
+  BITCOIN__ADDRESS_UNKNOWN_FORM: "Not one of the supported forms (P2PKH, P2SH, P2WPKH, P2WSH, P2TR), or not an address at all.",
+  BITCOIN__ADDRESS_WRONG_NETWORK: "A well-formed address (checksum right) that belongs to another network.",
+  BITCOIN__CONFIG: "The chain's config is unusable for the Bitcoin indexer (wallets, assets).",
+  BITCOIN__DESCRIPTOR_BAD_CHECKSUM: "The descriptor carries a `#checksum` that does not match its text (BIP-380).",
+  BITCOIN__DESCRIPTOR_INVALID: "An output descriptor that cannot be parsed, or uses a form Backstop does not watch.",
+  BITCOIN__DESCRIPTOR_WRONG_NETWORK: "The descriptor's extended keys are for another network (xpub on a test network, tpub on mainnet).",
+  BITCOIN__INCONSISTENT_BLOCK: "The node's block data contradicts itself (hash, parent or merkle root): a lying or broken provider.",
+  BITCOIN__MALFORMED_BLOCK: "Raw block bytes that do not parse as a block (truncated, trailing bytes, bad varints).",
+  BITCOIN__MERKLE_ROOT_MISMATCH: "A block whose transactions do not hash to the merkle root in its header.",
+  BITCOIN__NODE_SYNCING: "The node is still syncing (initial block download, or headers ahead of blocks); its tip is not the chain's.",
+  BITCOIN__WRONG_NETWORK: "The node is on another network than the chain's descriptor (genesis hash differs). Fatal.",
+  // CHAIN
+  CHAIN__DEEP_REORG: "A reorg reaches deeper than the chain's finality depth: the indexer halts instead of silently diverging.",
+  // CLI
+  CLI__INVALID_ROW_COUNT: "--row-count is not a non-negative integer.",
+  CLI__NOT_INDEXED: "The requested height is above the indexed tip (or below the first indexed block).",
+  CLI__UNKNOWN_CHAIN: "--chain names no configured chain.",
+  CLI__UNKNOWN_WALLET: "--wallet names no wallet of the chain.",
+  // CONFIG
+  CONFIG__INVALID: "The configuration file is missing, unreadable or invalid; meta lists every problem with its path.",
+  // DEVNET
+  DEVNET__BCOIN_START_FAILED: "bcoin did not start or did not answer in time.",
+  // EVM
+  EVM__CONFIG: "The EVM chain's config is unusable (malformed addresses, no native asset...); meta lists every problem.",
+  EVM__DEEP_REORG: "A reorg reaches at or below the finalized height: the indexer halts instead of silently diverging.",
+  EVM__NO_MULTICALL3: "Multicall3 is not deployed on the chain; balance reads are batched through it.",
+  EVM__PONDER_FAILED: "Ponder could not be started, or keeps crashing; meta carries the last lines of its log (redacted).",
+  EVM__PONDER_ROUTE: "Ponder's read route answered with an error or an unexpected payload.",
+  EVM__UNKNOWN_TOKEN: "A configured token address has no contract code, or does not answer `balanceOf`.",
+  EVM__WRONG_CHAIN: "The RPC serves another chain than the descriptor: chain id or genesis hash differs. Fatal for that chain.",
+  // LIABILITIES
+  LIABILITIES__ACCOUNT_NOT_FOUND: "No account with that id in the snapshot (after normalisation).",
+  LIABILITIES__AMBIGUOUS_ASSET: "Asset given as a symbol that matches several configured ids (USDC: USDC-eth, USDC-sol) (E7).",
+  LIABILITIES__AMOUNT_OVERFLOW: "An amount (or an account's balance) that does not fit the tree's fixed 128-bit width.",
+  LIABILITIES__AS_OF_IN_FUTURE: "`--as-of` is in the future (E9, H3).",
+  LIABILITIES__BLANK_LINE: "An empty line before the end of the file.",
+  LIABILITIES__COMPRESSED_INPUT: "gzip/zip input: decompress it first; Backstop never inflates (gzip bombs, E8).",
+  LIABILITIES__CONTROL_CHARACTER: "Control character (CR, LF inside quotes, other C0, DEL) in a field. TAB is allowed and kept verbatim (E10).",
+  LIABILITIES__CONTROL_TOTAL_MISMATCH: "A declared per-asset control total differs from the file's sum (E3: Excel-truncated digits).",
+  LIABILITIES__CURRENCY_SYMBOL: "Currency symbol or code in the amount (E6).",
+  LIABILITIES__DECIMAL_COMMA: "Decimal comma `1.234,56` (E6): locale formats are not accepted.",
+  LIABILITIES__DUPLICATE_ACCOUNT: "The same account (after normalisation) twice for one asset, or spelled two ways (E1). Lists every row.",
+  LIABILITIES__DUPLICATE_COLUMN: "The same column name twice in the header (E6).",
+  LIABILITIES__EMPTY_AMOUNT: "Empty amount (E6).",
+  LIABILITIES__EMPTY_FIELD: "An empty account id or asset.",
+  LIABILITIES__EMPTY_SNAPSHOT: "No data rows: empty file or header only (E8). An empty snapshot is never \"solvent\".",
+  LIABILITIES__ENCODING: "The file is not UTF-8 (E5); `detected` names what it looks like.",
+  LIABILITIES__FIELD_NOT_STRING: "An NDJSON field that is not a string (amounts as JSON numbers lose precision above 2^53).",
+  LIABILITIES__FIELD_TOO_LARGE: "A field or line longer than the limit (E8: one 10 MB field).",
+  LIABILITIES__HEX_AMOUNT: "Hexadecimal amount `0x10` (E6).",
+  LIABILITIES__INVALID_AS_OF: "`--as-of` is not ISO-8601 with an explicit offset (H3).",
+  LIABILITIES__INVALID_CONTROL_TOTAL: "A control total given for an asset that is not configured, or malformed.",
+  LIABILITIES__INVALID_JSON: "An NDJSON line that is not a JSON object (E6).",
+  LIABILITIES__INVALID_SNAPSHOT_ID: "A declared snapshot id outside `[A-Za-z0-9][A-Za-z0-9._:-]{0,127}`.",
+  LIABILITIES__MALFORMED_AMOUNT: "Anything else outside the grammar `(0|[1-9][0-9]*)(\.[0-9]+)?`: leading zeros, `.5`, `5.`, spaces.",
+  LIABILITIES__MISSING_COLUMN: "Header lacks a required column (E6).",
+  LIABILITIES__NEGATIVE_AMOUNT: "A negative amount (E4). Rejected, never netted or clamped; `-0` is read as 0.",
+  LIABILITIES__NON_DATA_ROW: "A TOTAL/subtotal footer or a \"generated by\" line (E11).",
+  LIABILITIES__NON_NUMERIC: "`NaN`, `Infinity` (E6).",
+  LIABILITIES__NUL_BYTE: "A NUL byte anywhere in the file (E5).",
+  LIABILITIES__PLUS_SIGN: "An explicit `+` sign (E4).",
+  LIABILITIES__PRECISION_EXCEEDED: "More fractional digits than the asset's decimals (E2); never rounded.",
+  LIABILITIES__PROOF_INVALID: "Verification failed; the reason says which check.",
+  LIABILITIES__PROOF_UNREADABLE: "The proof file is missing or not JSON.",
+  LIABILITIES__RAGGED_ROW: "A row with a different number of fields than the header (E6).",
+  LIABILITIES__READ_FAILED: "The snapshot file could not be read.",
+  LIABILITIES__ROW_COUNT_MISMATCH: "The declared data-row count differs from the file's (E11, E3).",
+  LIABILITIES__SCIENTIFIC_NOTATION: "Scientific notation such as `1.5E+3` (E3).",
+  LIABILITIES__SNAPSHOT_CONTENT_EXISTS: "The same content and as-of were already imported under another id.",
+  LIABILITIES__SNAPSHOT_ID_CONFLICT: "The declared snapshot id exists with different content (E9).",
+  LIABILITIES__SNAPSHOT_NOT_FOUND: "No snapshot with that id.",
+  LIABILITIES__STRAY_QUOTE: "A quote inside an unquoted field, or text after a closing quote (RFC 4180).",
+  LIABILITIES__SUM_OVERFLOW: "A per-asset sum (or any tree node sum) beyond 2^128-1 base units.",
+  LIABILITIES__THOUSANDS_SEPARATOR: "Thousands separators `1,234.56`, `1 234`, `1'234`, `1_234` (E6).",
+  LIABILITIES__UNKNOWN_ASSET: "Asset id not in the config (E7).",
+  LIABILITIES__UNKNOWN_COLUMN: "Header has a column that is not part of the format (E6, E7: e.g. a base-unit column).",
+  LIABILITIES__UNTERMINATED_QUOTE: "A quoted field never closed before the end of the file (E6).",
+  LIABILITIES__WRONG_DELIMITER: "The file uses `;` or TAB as delimiter (E6); only `,` is accepted.",
+  // RPC
+  RPC__METHOD_ERROR: "The node answered the call with a JSON-RPC error.",
+  RPC__TIMEOUT: "An RPC request got no answer within its timeout.",
+  RPC__TRANSPORT: "The transport failed or the provider answered with an HTTP error or invalid JSON.",
+  RPC__UNAUTHORIZED: "The provider rejected our credentials.",
+  RPC__UNAVAILABLE: "Every provider failed after retries; the indexer pauses without skipping anything.",
+  // SOLANA
+  SOLANA__BALANCE_MISMATCH: "The balance the indexer derived differs from the chain's own account state at the same finalized slot.",
+  SOLANA__BIRTHDAY_NOT_FINALIZED: "No finalized block at or after the configured birthday slot yet.",
+  SOLANA__BLOCK_MISSING: "A finalized slot listed as produced has no block (retried).",
+  SOLANA__FINALIZED_REORG: "A stored slot is no longer on the cluster's finalized chain, deeper than the configured depth: halt, never diverge silently.",
+  SOLANA__INVALID_CONFIG: "The Solana part of the config is invalid (addresses, assets); meta lists each problem with its config path.",
+  SOLANA__UNKNOWN_MINT: "A configured mint is not an initialized mint account of a token program at the finalized slot, or its decimals differ.",
+  SOLANA__UNSUPPORTED_NODE: "The node's answer lacks what the indexer needs (e.g. token balance owners), so balances cannot be derived exactly.",
+  SOLANA__WRONG_GENESIS: "The node serves another cluster than the chain descriptor names (genesis hash differs).",
+  // STORE
+  STORE__BUSY: "SQLite is locked by another connection past busy_timeout; nothing was written (retried).",
+  STORE__CONFLICT: "Postgres aborted the transaction (serialization failure or deadlock); nothing was written (retried).",
+  STORE__CORRUPT: "The store is missing tables or was damaged out-of-band: refuse to start rather than silently re-index.",
+  STORE__FULL: "The store is out of disk space; nothing was written (retried).",
+  STORE__INSTANCE_LOCK_HELD: "Another Backstop process holds the instance lock (e.g. indexes the same chain into the same store).",
+  STORE__INSTANCE_LOCK_LOST: "This process's instance lock was taken over (it missed heartbeats past the ttl) or deleted: stop writing.",
+  STORE__INVARIANT: "A write would break a store invariant (e.g. a block that does not extend the cursor).",
+  STORE__READ_ONLY: "The store is read-only (a replica, or a failover in progress); nothing was written (retried).",
+  STORE__SCHEMA_TOO_NEW: "The database holds migrations this binary does not know (a rollback deploy): refuse to start.",
+  STORE__UNAVAILABLE: "The store cannot be opened or reached.",
+} as const;
+
+/** A registered error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
