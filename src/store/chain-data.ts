@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lte, sql } from "drizzle-orm";
+import type { StoredChange } from "./block-events.js";
 import { StoreInvariantError } from "./errors.js";
 import type { Db, Store } from "./open-store.js";
 
@@ -17,6 +18,23 @@ export type UtxoInput = { txid: string; vout: number; walletId: number; addressI
 /** A custody output spent in the block. */
 export type OutpointSpend = { txid: string; vout: number; spentTxid: string };
 
+/**
+ * One transfer leg of a block (migration 4, `transfers`): value in from, out to, or a fee paid by a custody
+ * wallet. `amount` > 0 in base units; `counterparty` is the chain's name for the other side, null when the
+ * chain does not show it; `counterpartyWalletId` when the other side is a custody wallet (internal).
+ * `position` orders legs within the block and identifies a leg with (chain, block hash).
+ */
+export type TransferInput = {
+  walletId: number;
+  asset: string;
+  txid: string | null;
+  position: number;
+  direction: "in" | "out" | "fee";
+  amount: bigint;
+  counterparty: string | null;
+  counterpartyWalletId?: number | null;
+};
+
 export type SaveBlockParameters = {
   block: BlockRef;
   changes: readonly BalanceChangeInput[];
@@ -25,6 +43,8 @@ export type SaveBlockParameters = {
   finalizedHeight?: number;
   /** Height of the parent block: default height - 1; Solana gives the parent slot (skipped slots have no block). */
   parentHeight?: number;
+  /** Transfer legs of the block's custody movements (who paid whom), stored with the block. */
+  transfers?: readonly TransferInput[];
 };
 
 const CHUNK = 400;
@@ -58,6 +78,7 @@ export async function saveBlockIn(store: Store, db: Db, p: SaveBlockParameters):
   // of every (wallet, asset) the block touches, all read in one statement.
   const last = await loadLastBalances(store, db, { chain: block.chain, keys: p.changes });
   const rows: (typeof t.balanceChanges.$inferInsert)[] = [];
+  const stored: StoredChange[] = [];
   for (const c of p.changes) {
     const key = `${c.walletId}\u0000${c.asset}`;
     const prev = last.get(key) ?? 0n;
@@ -77,8 +98,19 @@ export async function saveBlockIn(store: Store, db: Db, p: SaveBlockParameters):
     }
     last.set(key, after);
     rows.push({ chain: block.chain, walletId: c.walletId, asset: c.asset, height: block.height, blockHash: block.hash, txid: c.txid, delta, balanceAfter: after });
+    stored.push({ walletId: c.walletId, asset: c.asset, txid: c.txid, delta, balanceAfter: after });
   }
   for (let i = 0; i < rows.length; i += CHUNK) await db.insert(t.balanceChanges).values(rows.slice(i, i + CHUNK));
+
+  const transfers = p.transfers ?? [];
+  for (const x of transfers) {
+    if (x.amount <= 0n) throw new StoreInvariantError({ message: `Transfer of wallet ${x.walletId} ${x.asset} at ${block.height} (position ${x.position}) has a non-positive amount ${x.amount}.` });
+  }
+  const transferRows = transfers.map((x) => ({
+    chain: block.chain, height: block.height, blockHash: block.hash, txid: x.txid, position: x.position, walletId: x.walletId,
+    asset: x.asset, direction: x.direction, amount: x.amount, counterparty: x.counterparty, counterpartyWalletId: x.counterpartyWalletId ?? null,
+  }));
+  for (let i = 0; i < transferRows.length; i += CHUNK) await db.insert(t.transfers).values(transferRows.slice(i, i + CHUNK));
 
   if (p.utxos) {
     const created = p.utxos.created.map((u) => ({ chain: block.chain, ...u, height: block.height, blockHash: block.hash }));
@@ -95,6 +127,18 @@ export async function saveBlockIn(store: Store, db: Db, p: SaveBlockParameters):
     updatedAt: new Date().toISOString(),
   };
   await db.insert(t.chainCursors).values(values).onConflictDoUpdate({ target: t.chainCursors.chain, set: values });
+
+  for (const sink of store.blockEventSinks) {
+    await sink.onBlockApplied?.(db, store, {
+      chain: block.chain,
+      block,
+      first: !cursor,
+      changes: stored,
+      transfers,
+      finalizedBefore: cursor?.finalizedHeight ?? null,
+      finalizedAfter: values.finalizedHeight,
+    });
+  }
 }
 
 /**
@@ -179,6 +223,14 @@ const LAST_BALANCES_CHUNK = 200;
 export async function rollbackTo(store: Store, p: { chain: string; height: number }): Promise<void> {
   await store.tx(async (db) => {
     const { t } = store;
+    const [before] = await db.select().from(t.chainCursors).where(eq(t.chainCursors.chain, p.chain)).limit(1);
+    const removed = store.blockEventSinks.length
+      ? (await db.select().from(t.blockHeaders).where(and(eq(t.blockHeaders.chain, p.chain), gt(t.blockHeaders.height, p.height))).orderBy(desc(t.blockHeaders.height)))
+          .map((r) => ({ chain: r.chain, height: Number(r.height), hash: r.hash, parentHash: r.parentHash, time: Number(r.time) }))
+      : [];
+    // Sinks see the rows of the removed blocks before they go (e.g. to withdraw alerts they raised).
+    if (before) for (const sink of store.blockEventSinks) await sink.onBlocksRolledBack?.(db, store, { chain: p.chain, fromHeight: Number(before.height), toHeight: p.height, removed });
+    await db.delete(t.transfers).where(and(eq(t.transfers.chain, p.chain), gt(t.transfers.height, p.height)));
     await db.delete(t.blockHeaders).where(and(eq(t.blockHeaders.chain, p.chain), gt(t.blockHeaders.height, p.height)));
     await db.delete(t.balanceChanges).where(and(eq(t.balanceChanges.chain, p.chain), gt(t.balanceChanges.height, p.height)));
     await db.delete(t.utxos).where(and(eq(t.utxos.chain, p.chain), gt(t.utxos.height, p.height)));
@@ -345,4 +397,22 @@ export async function loadUnspent(store: Store, p: { chain: string }) {
   const { t } = store;
   const rows = await store.db.select().from(t.utxos).where(and(eq(t.utxos.chain, p.chain), isNull(t.utxos.spentHeight)));
   return rows.map((r) => ({ ...r, walletId: Number(r.walletId), addressId: Number(r.addressId), height: Number(r.height) }));
+}
+
+/** A stored transfer leg (see TransferInput), with its block. */
+export type StoredTransfer = TransferInput & { id: number; chain: string; height: number; blockHash: string };
+
+/** Transfer legs of a chain in [fromHeight, toHeight] (default: all), ordered by height and position. */
+export async function loadTransfers(store: Store, p: { chain: string; fromHeight?: number; toHeight?: number; txid?: string }): Promise<StoredTransfer[]> {
+  const { t } = store;
+  const conds = [eq(t.transfers.chain, p.chain)];
+  if (p.fromHeight !== undefined) conds.push(gte(t.transfers.height, p.fromHeight));
+  if (p.toHeight !== undefined) conds.push(lte(t.transfers.height, p.toHeight));
+  if (p.txid !== undefined) conds.push(eq(t.transfers.txid, p.txid));
+  const rows = await store.db.select().from(t.transfers).where(and(...conds)).orderBy(asc(t.transfers.height), asc(t.transfers.position), asc(t.transfers.id));
+  return rows.map((r) => ({
+    id: Number(r.id), chain: r.chain, height: Number(r.height), blockHash: r.blockHash, txid: r.txid, position: Number(r.position),
+    walletId: Number(r.walletId), asset: r.asset, direction: r.direction as TransferInput["direction"], amount: r.amount,
+    counterparty: r.counterparty, counterpartyWalletId: r.counterpartyWalletId === null ? null : Number(r.counterpartyWalletId),
+  }));
 }

@@ -8,6 +8,7 @@ import pg from "pg";
 import { redact } from "../lib/logger.js";
 import { isBackstopError } from "../lib/errors.js";
 import { SchemaTooNewError, StoreCorruptError, StoreTransientError, StoreUnavailableError } from "./errors.js";
+import type { BlockEventSink } from "./block-events.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import * as pgSchema from "./schema-pg.js";
 import * as sqliteSchema from "./schema-sqlite.js";
@@ -29,6 +30,8 @@ export type Store = {
    * back when it throws. No network I/O belongs inside fn.
    */
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Consumers of block writes and rollbacks, called inside their transactions (see block-events.ts). */
+  blockEventSinks: BlockEventSink[];
   /** Runs raw SQL (migrations, admin), returning rows. */
   raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -84,6 +87,7 @@ function openSqlite(path: string): Store {
   return {
     dialect: "sqlite",
     db,
+    blockEventSinks: [],
     t: sqliteSchema,
     target: file,
     tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -168,6 +172,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
   return {
     dialect: "postgres",
     db,
+    blockEventSinks: [],
     t: pgSchema as unknown as Tables,
     target: redact(url),
     async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
@@ -285,7 +290,7 @@ function sqlRaw(text: string) {
 
 /** Every table the migrations create must be there: a table dropped out-of-band is refused, not silently re-created. */
 async function checkSchema(store: Store): Promise<void> {
-  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks"];
+  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers"];
   const rows =
     store.dialect === "sqlite"
       ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")

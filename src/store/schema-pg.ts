@@ -106,3 +106,26 @@ export const utxos = pgTable(
     index("utxos_spent_height").on(t.chain, t.spentHeight),
   ],
 );
+
+export const transfers = pgTable(
+  "transfers",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    chain: text("chain").notNull(),
+    height: bigint("height", { mode: "number" }).notNull(),
+    blockHash: text("block_hash").notNull(),
+    txid: text("txid"),
+    position: bigint("position", { mode: "number" }).notNull(),
+    walletId: integer("wallet_id").notNull(),
+    asset: text("asset").notNull(),
+    direction: text("direction").notNull(),
+    amount: amount("amount").notNull(),
+    counterparty: text("counterparty"),
+    counterpartyWalletId: integer("counterparty_wallet_id"),
+  },
+  (t) => [
+    index("transfers_height").on(t.chain, t.height),
+    index("transfers_txid").on(t.chain, t.txid),
+    index("transfers_wallet").on(t.chain, t.walletId, t.asset, t.height),
+  ],
+);

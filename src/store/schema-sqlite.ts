@@ -106,3 +106,26 @@ export const utxos = sqliteTable(
     index("utxos_spent_height").on(t.chain, t.spentHeight),
   ],
 );
+
+export const transfers = sqliteTable(
+  "transfers",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    chain: text("chain").notNull(),
+    height: integer("height").notNull(),
+    blockHash: text("block_hash").notNull(),
+    txid: text("txid"),
+    position: integer("position").notNull(),
+    walletId: integer("wallet_id").notNull(),
+    asset: text("asset").notNull(),
+    direction: text("direction").notNull(),
+    amount: amount("amount").notNull(),
+    counterparty: text("counterparty"),
+    counterpartyWalletId: integer("counterparty_wallet_id"),
+  },
+  (t) => [
+    index("transfers_height").on(t.chain, t.height),
+    index("transfers_txid").on(t.chain, t.txid),
+    index("transfers_wallet").on(t.chain, t.walletId, t.asset, t.height),
+  ],
+);
