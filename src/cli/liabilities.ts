@@ -110,7 +110,7 @@ export function registerLiabilitiesCommands(program: Command, overrides: Partial
       const config = await ctx.loadConfig(g);
       const store = await ctx.openStore(config);
       try {
-        const all = await loadSnapshots(store);
+        const all = await store.read((s) => loadSnapshots(s));
         if (o.json) ctx.stdout(`${toJson(all)}\n`);
         else ctx.stdout(all.length ? all.map((s) => formatSummary(s, "snapshot")).join("\n") : "(no snapshots)\n");
       } finally {
