@@ -197,6 +197,18 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
   const db = drizzlePg(pool, { schema: pgSchema }) as unknown as Db;
   // One drizzle handle per pooled connection (building one measured ~0.25 ms here), reused by its transactions.
   const clientDbs = new WeakMap<pg.PoolClient, Db>();
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw mapStoreError(err, redact(url));
+    }
+  };
+  const clientDb = (client: pg.PoolClient): Db => {
+    let d = clientDbs.get(client);
+    if (!d) clientDbs.set(client, (d = drizzlePg(client, { schema: pgSchema }) as unknown as Db));
+    return d;
+  };
   const rawOn = async (q: pg.Pool | pg.PoolClient, sql: string, params: unknown[]) => {
     // Placeholders are written `?` for both dialects.
     let n = 0;
@@ -212,30 +224,24 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     t: pgSchema as unknown as Tables,
     target: redact(url),
     async read<T>(fn: (s: Store) => Promise<T>): Promise<T> {
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw mapStoreError(err, redact(url));
-      }
+      const client = await connect();
       let broken: Error | undefined;
       try {
         await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         const view: Store = {
           ...store,
-          db: drizzlePg(client, { schema: pgSchema }) as unknown as Db,
+          db: clientDb(client),
           raw: (sql, params = []) => rawOn(client, sql, params),
           read: (inner) => inner(view),
           tx: () => Promise.reject(new StoreInvariantError({ message: "No writes inside store.read: a read snapshot is read-only." })),
         };
-        try {
-          return await fn(view);
-        } finally {
-          await client.query("COMMIT");
-        }
+        const out = await fn(view);
+        await client.query("COMMIT");
+        return out;
       } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
         const mapped = mapStoreError(err, redact(url));
-        if (mapped instanceof StoreUnavailableError) broken = err as Error;
+        if (mapped instanceof StoreUnavailableError) broken = err as Error; // discard the connection
         throw mapped;
       } finally {
         client.release(broken);
@@ -245,19 +251,12 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
       // Our own BEGIN/COMMIT on a checked-out client, not drizzle's transaction(): drizzle 0.45 sends
       // BEGIN outside its try/finally, so a connection killed at that moment leaked the client and a
       // later pool.end() hung forever. Here the client is always released; a broken one is discarded.
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw mapStoreError(err, redact(url));
-      }
+      const client = await connect();
       let failure: unknown;
       try {
         await client.query("BEGIN");
         try {
-          let txDb = clientDbs.get(client);
-          if (!txDb) clientDbs.set(client, (txDb = drizzlePg(client, { schema: pgSchema }) as unknown as Db));
-          const out = await fn(txDb);
+          const out = await fn(clientDb(client));
           await client.query("COMMIT");
           return out;
         } catch (err) {
