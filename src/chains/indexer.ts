@@ -22,4 +22,6 @@ export type Indexer = {
   run(p: IndexerRunParameters): Promise<void>;
   /** Node tip, indexed height and finalized height (null when nothing is indexed). */
   fetchStatus(): Promise<{ tip: number; indexed: number | null; finalized: number | null }>;
+  /** Stops what the indexer keeps running between `once` runs (EVM: its Ponder child), before its node goes away. */
+  close?(): Promise<void>;
 };

@@ -72,8 +72,13 @@ export function registerBalancesCommand(program: Command) {
       const chains = o.chain ? [requireChain(config, o.chain)] : Object.keys(config.chains);
       const store = await openConfigStore(config);
       try {
-        const lines: BalanceLine[] = [];
-        for (const chain of chains) lines.push(...(await loadBalanceLines(store, config, { chain, at: o.at, wallet: o.wallet })));
+        // One snapshot for every chain: an indexer committing meanwhile (the demo, `start`) never
+        // mixes two of its commits into one answer.
+        const lines = await store.read(async (s) => {
+          const out: BalanceLine[] = [];
+          for (const chain of chains) out.push(...(await loadBalanceLines(s, config, { chain, at: o.at, wallet: o.wallet })));
+          return out;
+        });
         if (o.json) process.stdout.write(`${JSON.stringify(lines, null, 2)}\n`);
         else process.stdout.write(formatBalanceTable(lines));
       } finally {

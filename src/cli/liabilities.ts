@@ -10,7 +10,7 @@ import { importSnapshot } from "../liabilities/import-snapshot.js";
 import { loadProof } from "../liabilities/load-proof.js";
 import { loadSnapshots, type SnapshotSummary } from "../liabilities/load-snapshot.js";
 import type { SnapshotFormat } from "../liabilities/parse-snapshot.js";
-import { verifyProof } from "../liabilities/verify-proof.js";
+import { verifyProof, type VerifyProofReturnType } from "../liabilities/verify-proof.js";
 import type { Store } from "../store/index.js";
 import { createCliLogger, type GlobalOptions, loadAppConfig, openConfigStore } from "./context.js";
 
@@ -110,7 +110,7 @@ export function registerLiabilitiesCommands(program: Command, overrides: Partial
       const config = await ctx.loadConfig(g);
       const store = await ctx.openStore(config);
       try {
-        const all = await loadSnapshots(store);
+        const all = await store.read((s) => loadSnapshots(s));
         if (o.json) ctx.stdout(`${toJson(all)}\n`);
         else ctx.stdout(all.length ? all.map((s) => formatSummary(s, "snapshot")).join("\n") : "(no snapshots)\n");
       } finally {
@@ -131,12 +131,41 @@ export function registerLiabilitiesCommands(program: Command, overrides: Partial
       }
       const r = verifyProof(proof, { expectedRoot: o.root });
       if (!r.ok) throw new ProofInvalidError({ reason: r.reason });
-      const p = proof as { assets: Array<{ id: string; decimals: number }>; snapshotId: string; asOf: string };
-      const lines = [`proof OK: included in snapshot ${p.snapshotId} (as of ${p.asOf}), root ${r.root}`];
+      const lines = formatVerifiedProof(r);
       if (!o.root) lines.push("note: checked against the root inside the proof; pass --root <published root> to check against the published one");
-      p.assets.forEach((a, i) => lines.push(`  ${a.id}: ${formatUnits(r.balances[i]!, a.decimals)} (total ${formatUnits(r.totals[i]!, a.decimals)})`));
       ctx.stdout(`${lines.join("\n")}\n`);
     });
+}
+
+/**
+ * What `verify-proof` prints for a proof that verified. Only what the root commits to is printed as
+ * verified: a format-1 proof's snapshot id and as-of are not in its root, so they are shown quoted
+ * (as data, never as terminal text) and marked as unverified labels.
+ */
+export function formatVerifiedProof(r: Extract<VerifyProofReturnType, { ok: true }>): string[] {
+  const lines = r.labelsAuthenticated
+    ? [
+      `proof OK: included in snapshot ${r.snapshotId} (as of ${r.asOf}), root ${r.root}`,
+      `  format ${r.version}: the root commits to the snapshot id, the as-of time, the assets and their decimals`,
+    ]
+    : [
+      `proof OK: included in the tree with root ${r.root}`,
+      `  format ${r.version}: the root does not commit to the snapshot id or the as-of time`,
+      `  snapshot ${r.snapshotId === null ? "(none given)" : quoted(r.snapshotId)} (unverified label)`,
+      `  as of ${r.asOf === null ? "(none given)" : quoted(r.asOf)} (unverified label)`,
+    ];
+  r.assets.forEach((a, i) => lines.push(`  ${printable(a.id)}: ${formatUnits(r.balances[i]!, a.decimals)} (total ${formatUnits(r.totals[i]!, a.decimals)})`));
+  return lines;
+}
+
+/** Text as is when it is printable ASCII, else quoted: a proof's strings never reach the terminal as control sequences. */
+function printable(text: string): string {
+  return /^[\x20-\x7e]*$/.test(text) ? text : quoted(text);
+}
+
+/** JSON-quoted, with every non-ASCII or non-printable UTF-16 unit escaped as \uXXXX (bidi overrides included). */
+function quoted(text: string): string {
+  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 function formatSummary(s: SnapshotSummary, title: string): string {
@@ -145,7 +174,7 @@ function formatSummary(s: SnapshotSummary, title: string): string {
     `  as of     ${s.asOf}`,
     `  rows      ${s.rowCount}`,
     `  accounts  ${s.accountCount}`,
-    `  root      ${s.root}`,
+    `  root      ${s.root} (proof format ${s.proofVersion})`,
     `  content   sha256:${s.contentHash}`,
     ...s.assets.map((a) => `  ${a.id.padEnd(9)} ${a.totalDisplay} (${a.total} base units)`),
   ];

@@ -11,6 +11,7 @@ export function createProgram(): Command {
   const program = new Command("backstop")
     .description("Backstop: multi-chain custody reserve monitor")
     .option("--config <path>", "config file (.ts, .js or .json)", DEFAULT_CONFIG)
+    .option("--env-file <path>", "NAME=value lines (mode 0600) for the config's env references, laid over the environment; never passed to child processes")
     .option("-v, --verbose", "more logs (-vv: trace)", (_v: string, n: number) => n + 1, 0)
     .addOption(new Option("--log-format <format>", "log format on stderr").choices(["json", "pretty"]))
     .showHelpAfterError()

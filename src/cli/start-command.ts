@@ -10,7 +10,6 @@ export function registerStartCommand(program: Command) {
     .option("--demo-rounds <n>", "demo only: stop after n rounds of activity (default: run until interrupted)", (v) => Number(v))
     .action(async (o: { demoRounds?: number }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
-      const logger = createCliLogger(g);
       const abort = new AbortController();
       process.once("SIGINT", () => abort.abort());
       process.once("SIGTERM", () => abort.abort());
@@ -20,9 +19,11 @@ export function registerStartCommand(program: Command) {
           await loadAppConfig(g);
         }
         const { runDemo } = await import("../demo/run-demo.js");
-        await runDemo({ logger, signal: abort.signal, rounds: o.demoRounds });
+        // The demo's printed lines are the story: on a terminal its logs start at warn (-v for more).
+        await runDemo({ logger: createCliLogger(g, { quietWhenPretty: true }), signal: abort.signal, rounds: o.demoRounds });
         return;
       }
+      const logger = createCliLogger(g);
       const config = await loadAppConfig(g);
       const store = await openConfigStore(config);
       try {

@@ -1,4 +1,5 @@
 import { formatUnits } from "../lib/amounts.js";
+import { env } from "../lib/config.js";
 import { createHdAccount, createOwner, createRandom, createRigRpc, createRigWallet, type RigOwner } from "../devnet/bitcoin/regtest-rig.js";
 import { startBcoin } from "../devnet/bitcoin/start-bcoin.js";
 import type { StartDemoPart } from "./types.js";
@@ -31,7 +32,9 @@ export const startBitcoinDemo: StartDemoPart = async () => {
 
   return {
     name: "bitcoin",
-    chains: { btc: { chain: "bitcoin-regtest", rpc: [node.authUrl], finalityDepth: 6, pollIntervalMs: 500 } },
+    // The node's URL carries its API key: an env reference, its value in the demo's env file.
+    chains: { btc: { chain: "bitcoin-regtest", rpc: [env("BACKSTOP_DEMO_BTC_RPC_URL")], finalityDepth: 6, pollIntervalMs: 500 } },
+    secrets: { BACKSTOP_DEMO_BTC_RPC_URL: node.authUrl },
     assets: { BTC: { chain: "btc", decimals: 8, native: true } },
     wallets: [
       { label: "btc-hot", chain: "btc", address: hot.address },

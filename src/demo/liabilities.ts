@@ -7,6 +7,7 @@ import { importSnapshot, type ImportSnapshotReturnType } from "../liabilities/im
 import { loadProof } from "../liabilities/load-proof.js";
 import { verifyProof } from "../liabilities/verify-proof.js";
 import type { Store } from "../store/index.js";
+import { formatDisplayPath, quoteArg } from "./demo-files.js";
 
 /** Where to write the demo file, which store, and the exact totals to reach. */
 export type CreateDemoSnapshotParameters = {
@@ -28,8 +29,11 @@ export type CreateDemoSnapshotParameters = {
 /** The import summary plus a checked sample proof and printable lines. */
 export type CreateDemoSnapshotReturnType = ImportSnapshotReturnType & {
   file: string;
-  /** One account's proof, checked with the standalone verifier against the root. */
-  sample: { accountId: string; proofBytes: number; verified: boolean };
+  /**
+   * One account's proof, checked with the standalone verifier against the root (its snapshot id and
+   * as-of included: format 2), and written to `file` for `backstop verify-proof`.
+   */
+  sample: { accountId: string; proofBytes: number; verified: boolean; file?: string };
   /** Ready-to-print lines (totals in display units, root). */
   lines: string[];
 };
@@ -76,10 +80,13 @@ export async function createDemoSnapshot(p: CreateDemoSnapshotParameters): Promi
     controlTotals: Object.fromEntries(present),
   });
   const accountId = ids[Math.floor(n / 2)]!;
-  let sample = { accountId, proofBytes: 0, verified: false };
+  let sample: CreateDemoSnapshotReturnType["sample"] = { accountId, proofBytes: 0, verified: false };
   try {
     const proof = await loadProof(p.store, { snapshotId: r.snapshotId, accountId });
-    sample = { accountId, proofBytes: JSON.stringify(proof).length, verified: verifyProof(proof, { expectedRoot: r.root }).ok };
+    const proofFile = join(p.dir, `proof-${accountId}.json`);
+    writeFileSync(proofFile, `${JSON.stringify(proof, null, 2)}\n`); // what `liabilities proof` prints
+    const v = verifyProof(proof, { expectedRoot: r.root });
+    sample = { accountId, proofBytes: JSON.stringify(proof).length, verified: v.ok && v.labelsAuthenticated, file: proofFile };
   } catch (err) {
     // The sample account may hold nothing in any asset (no row, no leaf): nothing to show then.
     if ((err as { code?: string }).code !== "LIABILITIES__ACCOUNT_NOT_FOUND") throw err;
@@ -88,8 +95,13 @@ export async function createDemoSnapshot(p: CreateDemoSnapshotParameters): Promi
     `liabilities snapshot ${r.snapshotId} (as of ${r.asOf}): ${r.accountCount} accounts, ${r.rowCount} rows`,
     ...r.assets.map((a) => `  ${a.id.padEnd(10)} ${a.totalDisplay}`),
     `  Merkle-sum root ${r.root}`,
-    sample.verified ? `  ${sample.accountId}'s inclusion proof (${sample.proofBytes} bytes) verifies against the root` : "",
-  ].filter(Boolean);
+    ...(sample.verified && sample.file
+      ? [
+        `  ${sample.accountId}'s inclusion proof (${sample.proofBytes} bytes) verifies against the root, which commits to the snapshot id and as-of;`,
+        `  check it yourself: npx backstop verify-proof ${quoteArg(formatDisplayPath(sample.file))} --root ${r.root}`,
+      ]
+      : []),
+  ];
   return { ...r, file, sample, lines };
 }
 

@@ -1,14 +1,16 @@
 import { mkdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createIndexer } from "../chains/create-indexer.js";
-import { validateChainConfig } from "../chains/validate-chain-config.js";
+import type { Indexer } from "../chains/indexer.js";
 import { sleep } from "../lib/sleep.js";
 import { formatBalanceTable, loadBalanceLines, type BalanceLine } from "../cli/balances-command.js";
-import { resolveConfig } from "../lib/config.js";
-import { ConfigError } from "../lib/errors.js";
+import { loadAppConfig, openConfigStore } from "../cli/context.js";
+import type { ConfigInput } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
-import { openStore, type Store } from "../store/index.js";
+import type { Store } from "../store/index.js";
+import { buildDemoCliCommand, resolveDemoFiles } from "./demo-files.js";
 import { computeDemoTotals, createDemoSnapshot } from "./liabilities.js";
+import { saveDemoConfig } from "./save-demo-config.js";
 import { DEMO_PARTS } from "./parts.js";
 import type { DemoPart } from "./types.js";
 
@@ -22,29 +24,34 @@ const ROUND_MS = 5000;
  * prints balances, then keeps following until interrupted (or `rounds`).
  */
 export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?: number; dir?: string }): Promise<void> {
-  const dir = resolve(p.dir ?? ".backstop/demo");
+  const { dir } = resolveDemoFiles(p.dir);
   rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // it holds the demo's env file (secrets)
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const parts: DemoPart[] = [];
   let store: Store | undefined;
+  let indexers: Array<{ chainKey: string; indexer: Indexer }> = [];
   try {
     for (const start of DEMO_PARTS) {
       const part = await start({ dir, logger: p.logger });
       parts.push(part);
       out(`started local ${part.name} chain(s): ${Object.keys(part.chains).join(", ")}`);
     }
-    const input = {
+    // The whole config the demo runs with, written to the demo's directory so that every CLI command
+    // can read the demo's store. Sections other issues add (checkpoint signing keys, alert sinks, API
+    // keys...) go into `input` too, each secret as env("BACKSTOP_DEMO_...") with its value in `secrets`.
+    const secrets: Record<string, string> = Object.assign({}, ...parts.map((x) => x.secrets ?? {}));
+    const input: ConfigInput = {
       store: { sqlitePath: join(dir, "backstop.db") },
       chains: Object.assign({}, ...parts.map((x) => x.chains)),
       assets: Object.assign({}, ...parts.map((x) => x.assets)),
       wallets: parts.flatMap((x) => x.wallets),
     };
-    const config = resolveConfig({ input, path: "(demo config)", env: {} });
-    const problems = validateChainConfig(config);
-    if (problems.length) throw new ConfigError({ path: "(demo config)", problems });
-    store = await openStore({ sqlitePath: config.store.sqlitePath });
-    const indexers = Object.keys(config.chains).map((chainKey) => ({ chainKey, indexer: createIndexer({ config, chainKey, store: store!, logger: p.logger }) }));
+    const files = saveDemoConfig({ dir, input, secrets });
+    // Read back exactly as the CLI reads it: what the demo runs with is what the printed command uses.
+    const config = await loadAppConfig({ config: files.config, envFile: files.env });
+    store = await openConfigStore(config);
+    indexers = Object.keys(config.chains).map((chainKey) => ({ chainKey, indexer: createIndexer({ config, chainKey, store: store!, logger: p.logger }) }));
 
     const printBalances = async (title: string) => {
       const lines: BalanceLine[] = [];
@@ -68,10 +75,20 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         const snap = await createDemoSnapshot({ store, dir, assets: config.assets, totals: computeDemoTotals({ reserves, fractionBps: 9000 }), logger: p.logger });
         out("");
         for (const l of snap.lines) out(l);
-        out(`\nstore: ${config.store.sqlitePath}\nfollowing the local chains; Ctrl-C to stop`);
+        out([
+          "",
+          `store:  ${config.store.sqlitePath}`,
+          `config: ${files.config} (its secrets are in ${files.env}, mode 0600)`,
+          "every command works against the demo's store, while it runs and after it stops, e.g.:",
+          `  ${buildDemoCliCommand({ dir, command: "balances" })}`,
+          "  (or status, liabilities list, ...)",
+          "following the local chains; Ctrl-C to stop",
+        ].join("\n"));
       }
     }
   } finally {
+    // Indexers first (EVM: Ponder), so nothing is left polling a node that is already gone.
+    for (const { indexer } of indexers) await indexer.close?.().catch(() => undefined);
     await store?.close();
     for (const part of parts.reverse()) await part.stop().catch(() => undefined);
   }

@@ -8,6 +8,11 @@ export type DemoPart = {
   chains: Record<string, ChainConfigInput>;
   assets: Record<string, AssetConfigInput>;
   wallets: WalletConfigInput[];
+  /**
+   * Values of the environment references (`{ env: NAME }`) in this part's config: the demo writes
+   * them to its env file (mode 0600), never into the config file. Names start with BACKSTOP_DEMO_.
+   */
+  secrets?: Record<string, string>;
   /** One round of activity on the local node(s); step 0 is the scripted opening (deposits, withdrawals, a reorg...). */
   activity(p: { step: number }): Promise<string[]>;
   stop(): Promise<void>;

@@ -2,10 +2,12 @@ import type { BuiltSnapshot } from "./build-snapshot.js";
 import {
   CHUNK_LEAVES, computeSubtree, createLeafHasher, createPadRecord, readSums, recordSize, recordToPathEntry,
 } from "./merkle-sum-tree.js";
-import { bytesToHex, type LiabilityProof, NONCE_BYTES, PROOF_VERSION, SUM_BYTES } from "./verify-proof.js";
+import { bytesToHex, computeRoot, type LiabilityProof, NONCE_BYTES, PROOF_VERSION, type ProofVersion, SUM_BYTES } from "./verify-proof.js";
 
 /** Inputs of buildProof: the snapshot's public header, the account's chunk of leaves and the stored upper levels. */
 export type BuildProofParameters = {
+  /** The snapshot's proof format (its stored root is of this format). */
+  version: ProofVersion;
   snapshotId: string;
   asOf: string;
   assets: Array<{ id: string; decimals: number }>;
@@ -36,7 +38,7 @@ export function buildProof(p: BuildProofParameters): LiabilityProof {
   }
   const me = p.chunk[inChunk]!;
   return {
-    version: PROOF_VERSION,
+    version: p.version,
     snapshotId: p.snapshotId,
     asOf: p.asOf,
     assets: p.assets,
@@ -58,8 +60,18 @@ function concatHashless(balances: Uint8Array): Uint8Array {
   return r;
 }
 
-/** Proof for account number `account` of an in-memory BuiltSnapshot (tests, benchmark, demo). */
-export function buildProofFromSnapshot(s: BuiltSnapshot, account: number, meta: { snapshotId: string; asOf: string }): LiabilityProof {
+/** The root commitment of an in-memory BuiltSnapshot under the given labels (default format PROOF_VERSION). */
+export function computeSnapshotRoot(s: BuiltSnapshot, meta: { snapshotId: string; asOf: string; version?: ProofVersion }): string {
+  return computeRoot({
+    version: meta.version ?? PROOF_VERSION, snapshotId: meta.snapshotId, asOf: meta.asOf, leafCount: s.accountCount,
+    assets: s.assets, topHash: s.tree.topHash, topSums: s.totals,
+  });
+}
+
+/** Proof for account number `account` of an in-memory BuiltSnapshot (tests, benchmark); format PROOF_VERSION unless given. */
+export function buildProofFromSnapshot(
+  s: BuiltSnapshot, account: number, meta: { snapshotId: string; asOf: string; version?: ProofVersion },
+): LiabilityProof {
   const leafIndex = s.accounts.leafToAccount.indexOf(account);
   if (leafIndex < 0) throw new RangeError("no such account");
   const B = s.assets.length;
@@ -76,12 +88,14 @@ export function buildProofFromSnapshot(s: BuiltSnapshot, account: number, meta: 
   }
   const size = recordSize(B);
   return buildProof({
-    ...meta,
+    version: meta.version ?? PROOF_VERSION,
+    snapshotId: meta.snapshotId,
+    asOf: meta.asOf,
     assets: s.assets,
     leafCount: s.accountCount,
     height: s.tree.height,
     baseLevel: s.tree.baseLevel,
-    root: s.tree.root,
+    root: computeSnapshotRoot(s, meta),
     totals: s.totals,
     leafIndex,
     chunk,

@@ -12,7 +12,7 @@ import {
 import { loadSnapshot, type SnapshotSummary } from "./load-snapshot.js";
 import { recordSize } from "./merkle-sum-tree.js";
 import { parseSnapshot, type SnapshotFormat } from "./parse-snapshot.js";
-import { NONCE_BYTES, SUM_BYTES } from "./verify-proof.js";
+import { AS_OF_PATTERN, computeRoot, NONCE_BYTES, PROOF_VERSION, SNAPSHOT_ID_PATTERN, SUM_BYTES } from "./verify-proof.js";
 
 /** What to import and the declared checks (row count, control totals in base units). */
 export type ImportSnapshotParameters = {
@@ -41,8 +41,6 @@ export type ImportSnapshotReturnType = SnapshotSummary & {
 
 /** Clock leeway for "as-of in the future" (H4: bounded leeway). */
 export const AS_OF_LEEWAY_MS = 60_000;
-const AS_OF = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):(\d{2}))$/;
-const SNAPSHOT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /**
  * Validate an as-of timestamp: ISO-8601 with seconds and an explicit offset (`Z` or `±hh:mm`), a real
@@ -50,7 +48,7 @@ const SNAPSHOT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
  * @throws InvalidAsOfError, AsOfInFutureError
  */
 export function parseAsOf(text: string, now: Date): number {
-  const m = AS_OF.exec(text);
+  const m = AS_OF_PATTERN.exec(text);
   if (!m) throw new InvalidAsOfError({ text });
   const [, y, mo, d, h, mi, s, , , oh, om] = m;
   const ms = Date.parse(text);
@@ -79,7 +77,7 @@ export async function importSnapshot(
 ): Promise<ImportSnapshotReturnType> {
   const now = ctx.now?.() ?? new Date();
   const asOfMs = parseAsOf(p.asOf, now);
-  if (p.snapshotId !== undefined && !SNAPSHOT_ID.test(p.snapshotId)) throw new InvalidSnapshotIdError({ text: p.snapshotId });
+  if (p.snapshotId !== undefined && !SNAPSHOT_ID_PATTERN.test(p.snapshotId)) throw new InvalidSnapshotIdError({ text: p.snapshotId });
 
   const content = createHash("sha256");
   const builder = createSnapshotBuilder({ assets: p.assets });
@@ -95,8 +93,15 @@ export async function importSnapshot(
   const asOfUtc = new Date(asOfMs).toISOString();
   const identity = createHash("sha256").update(`backstop-liabilities-v1\n${contentHash}\n${asOfUtc}\n${p.format}`).digest("hex");
   const snapshotId = p.snapshotId ?? `liab-${asOfUtc.replace(/[-:]|\.\d+/g, "")}-${identity.slice(0, 12)}`;
+  // The published root commits to the snapshot's id and as-of (format 2), so a proof cannot be
+  // relabelled as belonging to another snapshot or time (docs/liabilities-proofs.md).
+  const root = computeRoot({
+    version: PROOF_VERSION, snapshotId, asOf: p.asOf, leafCount: built.accountCount, assets: built.assets,
+    topHash: built.tree.topHash, topSums: built.totals,
+  });
   const meta: SnapshotMeta = {
     id: snapshotId, asOf: p.asOf, asOfMs, format: p.format, contentHash, identity, importedAt: now.toISOString(), declaredId: p.snapshotId !== undefined,
+    root,
   };
 
   const created = ctx.store.dialect === "sqlite"
@@ -113,6 +118,8 @@ export async function importSnapshot(
 type SnapshotMeta = {
   id: string; asOf: string; asOfMs: number; format: string; contentHash: string; identity: string; importedAt: string;
   declaredId: boolean;
+  /** Root commitment of format PROOF_VERSION. */
+  root: string;
 };
 
 async function* tap(source: string | AsyncIterable<Uint8Array>, hash: ReturnType<typeof createHash>): AsyncGenerator<Uint8Array> {
@@ -174,9 +181,9 @@ function writeSqliteTx(
     ).all(meta.id, meta.identity) as Array<{ id: string; identity_hash: string }>);
     if (existing) return { id: existing.id, created: false };
     db.prepare(`INSERT INTO liability_snapshots (id, as_of, as_of_ms, format, content_hash, identity_hash, root,
-      row_count, account_count, tree_height, base_level, assets, imported_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`)
-      .run(meta.id, meta.asOf, meta.asOfMs, meta.format, meta.contentHash, meta.identity, s.tree.root, s.rowCount,
-        s.accountCount, s.tree.height, s.tree.baseLevel, JSON.stringify(s.assets), meta.importedAt);
+      row_count, account_count, tree_height, base_level, assets, imported_at, proof_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`)
+      .run(meta.id, meta.asOf, meta.asOfMs, meta.format, meta.contentHash, meta.identity, meta.root, s.rowCount,
+        s.accountCount, s.tree.height, s.tree.baseLevel, JSON.stringify(s.assets), meta.importedAt, PROOF_VERSION);
     const total = db.prepare("INSERT INTO liability_totals (snapshot_id, asset, position, decimals, total) VALUES (?,?,?,?,?)");
     s.assets.forEach((a, i) => total.run(meta.id, a.id, i, a.decimals, s.totals[i]!.toString()));
     const node = db.prepare("INSERT INTO liability_tree_nodes (snapshot_id, level, idx, record) VALUES (?,?,?,?)");
@@ -219,9 +226,10 @@ async function writePostgres(
       return { id: existing.id, created: false };
     }
     await client.query(`INSERT INTO liability_snapshots (id, as_of, as_of_ms, format, content_hash, identity_hash, root,
-      row_count, account_count, tree_height, base_level, assets, imported_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)`,
-    [meta.id, meta.asOf, meta.asOfMs, meta.format, meta.contentHash, meta.identity, s.tree.root, s.rowCount,
-      s.accountCount, s.tree.height, s.tree.baseLevel, JSON.stringify(s.assets), meta.importedAt]);
+      row_count, account_count, tree_height, base_level, assets, imported_at, proof_version)
+      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)`,
+    [meta.id, meta.asOf, meta.asOfMs, meta.format, meta.contentHash, meta.identity, meta.root, s.rowCount,
+      s.accountCount, s.tree.height, s.tree.baseLevel, JSON.stringify(s.assets), meta.importedAt, PROOF_VERSION]);
     for (const [i, a] of s.assets.entries()) {
       await client.query("INSERT INTO liability_totals (snapshot_id, asset, position, decimals, total) VALUES ($1,$2,$3,$4,$5)",
         [meta.id, a.id, i, a.decimals, s.totals[i]!.toString()]);

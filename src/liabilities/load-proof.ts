@@ -32,6 +32,7 @@ export async function loadProof(store: Store, p: { snapshotId: string; accountId
     if (n) levels.set(`${level}:${idx}`, new Uint8Array(n.record as Buffer));
   }
   return buildProof({
+    version: snap.proofVersion,
     snapshotId: snap.snapshotId,
     asOf: snap.asOf,
     assets: snap.assets.map((a) => ({ id: a.id, decimals: a.decimals })),

@@ -1,5 +1,6 @@
 import { formatUnits } from "../lib/amounts.js";
 import type { Store } from "../store/index.js";
+import type { ProofVersion } from "./verify-proof.js";
 
 /** A snapshot's public summary: no per-account data. Amounts in base units (and display units). */
 export type SnapshotSummary = {
@@ -10,8 +11,13 @@ export type SnapshotSummary = {
   format: string;
   /** SHA-256 of the imported file's bytes. */
   contentHash: string;
-  /** Merkle-sum root commitment (hex). */
+  /**
+   * The published root commitment (hex), of format `proofVersion`: what this snapshot's proofs verify
+   * against, and what a checkpoint cites. Format 2 binds the snapshot id and as-of into it.
+   */
   root: string;
+  /** Proof format of the snapshot: 2 for imports since format 2, 1 for snapshots imported before (kept as published). */
+  proofVersion: ProofVersion;
   rowCount: number;
   accountCount: number;
   treeHeight: number;
@@ -31,7 +37,8 @@ function toSummary(r: Row, totals: Row[]): SnapshotSummary {
   });
   return {
     snapshotId: String(r.id), asOf: String(r.as_of), asOfMs: Number(r.as_of_ms), format: String(r.format),
-    contentHash: String(r.content_hash), root: String(r.root), rowCount: Number(r.row_count),
+    contentHash: String(r.content_hash), root: String(r.root), proofVersion: Number(r.proof_version) === 2 ? 2 : 1,
+    rowCount: Number(r.row_count),
     accountCount: Number(r.account_count), treeHeight: Number(r.tree_height), baseLevel: Number(r.base_level),
     importedAt: String(r.imported_at), assets,
   };

@@ -1,7 +1,7 @@
 import { hash as nodeHash } from "node:crypto";
 import { type ChunkJob, computeChunkRootsParallel, toShared } from "./compute-chunk-roots.js";
 import { SumOverflowError } from "./errors.js";
-import { bytesToHex, encodeRootInput, NONCE_BYTES, SUM_BYTES, TAGS, treeHeight } from "./verify-proof.js";
+import { bytesToHex, NONCE_BYTES, SUM_BYTES, TAGS, treeHeight } from "./verify-proof.js";
 
 // Node-side builder of the Merkle-sum tree specified in docs/liabilities-proofs.md and checked
 // by verify-proof.ts (which must stay import-free, so the spec constants live there).
@@ -151,15 +151,19 @@ export type BuildMerkleSumTreeParameters = {
   workers?: number;
 };
 
-/** The built tree: root, totals and the stored levels. */
+/**
+ * The built tree: its top node, totals and the stored levels. The root commitment is not here: it
+ * binds the snapshot's id and as-of (format 2), which the importer knows only after this
+ * (computeRoot over topHash and totals).
+ */
 export type MerkleSumTree = {
   height: number;
   /** Level of upperLevels[0] (min(height, CHUNK_LEVELS)): chunk roots. */
   baseLevel: number;
   /** Every level from baseLevel to the top, as record buffers; stored so proofs need one chunk of leaves. */
   upperLevels: Array<{ level: number; count: number; records: Uint8Array }>;
-  /** Hex root commitment (see encodeRootInput). */
-  root: string;
+  /** The top node's hash (32 bytes). */
+  topHash: Uint8Array;
   /** Per-asset totals (the top node's sums), base units. */
   totals: bigint[];
 };
@@ -203,8 +207,7 @@ export async function buildMerkleSumTree(p: BuildMerkleSumTreeParameters): Promi
   }
   const top = cur.level.subarray(0, size);
   const totals = readSums(top, ids.length);
-  const root = bytesToHex(sha256(encodeRootInput({ leafCount: p.leafCount, assets: p.assets, topHash: top.subarray(0, 32), topSums: totals })));
-  return { height, baseLevel, upperLevels, root, totals };
+  return { height, baseLevel, upperLevels, topHash: top.slice(0, 32), totals };
 }
 
 /** The sums of a record as bigints. */

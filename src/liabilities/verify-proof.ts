@@ -6,28 +6,41 @@
 // synchronous verifier keeps the page and the CLI on the same code path.
 // The exact encoding is specified in docs/liabilities-proofs.md; keep the two in step.
 
-/** Proof format version; bump on any change to the encoding below. */
-export const PROOF_VERSION = 1;
+/** Proof format version written for new snapshots; bump on any change to the encoding below. */
+export const PROOF_VERSION = 2;
+/** Every proof format this verifier checks: 1 (root without the snapshot's identity) and 2 (root bound to it). */
+export const PROOF_VERSIONS = [1, 2] as const;
+/** A proof format version. */
+export type ProofVersion = (typeof PROOF_VERSIONS)[number];
 /** Bytes of the per-account random nonce (salt). */
 export const NONCE_BYTES = 16;
 /** Bytes of every balance and sum: unsigned 128-bit big-endian. */
 export const SUM_BYTES = 16;
-/** Domain-separation tags (ASCII, prefix-free), prepended to every hash input. */
+/**
+ * Domain-separation tags (ASCII, prefix-free), prepended to every hash input. Leaves, nodes and the
+ * pad are the same in both formats; only the root commitment differs (`root` v1, `boundRoot` v2).
+ */
 export const TAGS = {
   account: "BSL1/acct",
   leaf: "BSL1/leaf",
   node: "BSL1/node",
   pad: "BSL1/pad",
   root: "BSL1/root",
+  boundRoot: "BSL2/root",
 } as const;
+/** Snapshot ids the importer accepts, and the only ones a version-2 root commits to (no spaces, no control characters). */
+export const SNAPSHOT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+/** As-of timestamps the importer accepts: ISO-8601 with seconds and an explicit offset (`Z` or `±hh:mm`). */
+export const AS_OF_PATTERN = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-](\d{2}):(\d{2}))$/;
 
 /** An account's inclusion proof, as printed by `backstop liabilities proof`. Amounts are base-unit decimal strings. */
 export type LiabilityProof = {
-  version: 1;
+  /** 2: the root commits to snapshotId and asOf. 1 (snapshots imported before format 2): they are unauthenticated labels. */
+  version: ProofVersion;
   snapshotId: string;
-  /** ISO-8601 with offset. */
+  /** ISO-8601 with offset, verbatim as imported. */
   asOf: string;
-  /** Asset order of every balance and sum vector, with decimals for display. */
+  /** Asset order of every balance and sum vector, with decimals (committed in the root in both formats). */
   assets: Array<{ id: string; decimals: number }>;
   accountId: string;
   /** Hex, NONCE_BYTES bytes. */
@@ -44,9 +57,18 @@ export type LiabilityProof = {
   totals: string[];
 };
 
-/** Outcome of verifyProof: never throws. */
+/**
+ * Outcome of verifyProof: never throws. On success, `labelsAuthenticated` says whether the snapshot
+ * id and as-of are part of what was checked (format 2) or only what the proof says about itself
+ * (format 1: show them as unverified labels). `snapshotId`/`asOf` are null when a v1 proof carries
+ * no string there.
+ */
 export type VerifyProofReturnType =
-  | { ok: true; root: string; totals: bigint[]; balances: bigint[] }
+  | {
+    ok: true; version: ProofVersion; root: string; totals: bigint[]; balances: bigint[];
+    assets: Array<{ id: string; decimals: number }>;
+    snapshotId: string | null; asOf: string | null; labelsAuthenticated: boolean;
+  }
   | { ok: false; reason: string };
 
 const MAX_U128 = (1n << 128n) - 1n;
@@ -76,7 +98,14 @@ function fail(reason: string): VerifyProofReturnType {
 function verify(input: unknown, expectedRoot: string | undefined): VerifyProofReturnType {
   if (typeof input !== "object" || input === null) return fail("proof is not an object");
   const p = input as Partial<LiabilityProof>;
-  if (p.version !== PROOF_VERSION) return fail(`unsupported proof version ${String(p.version)}`);
+  const version = p.version;
+  if (version !== 1 && version !== 2) return fail(`unsupported proof version ${String(version)}`);
+  // Format 2 commits to the labels, so they must be exactly what the importer could have written
+  // (which also keeps control characters out of what a terminal or page prints as verified).
+  if (version === 2) {
+    if (typeof p.snapshotId !== "string" || !SNAPSHOT_ID_PATTERN.test(p.snapshotId)) return fail("snapshotId must match [A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+    if (typeof p.asOf !== "string" || !AS_OF_PATTERN.test(p.asOf)) return fail("asOf must be ISO-8601 with seconds and an explicit offset");
+  }
   if (!Array.isArray(p.assets) || p.assets.length === 0 || p.assets.length > 255) return fail("assets must be a list of 1..255 assets");
   const assets = p.assets;
   for (const a of assets) {
@@ -123,12 +152,19 @@ function verify(input: unknown, expectedRoot: string | undefined): VerifyProofRe
   for (let i = 0; i < n; i++) {
     if (sums[i] !== totals[i]) return fail(`the path's ${assets[i]!.id} sum does not equal the proof's total`);
   }
-  const root = bytesToHex(sha256(encodeRootInput({ leafCount: leafCount!, assets, topHash: hash, topSums: sums })));
+  const root = computeRoot({
+    version, snapshotId: p.snapshotId ?? "", asOf: p.asOf ?? "", leafCount: leafCount!, assets, topHash: hash, topSums: sums,
+  });
   if (root !== p.root) return fail("recomputed root does not match the proof's root");
   if (expectedRoot !== undefined && root !== expectedRoot.toLowerCase().replace(/^0x/, "")) {
     return fail("root does not match the expected (published) root");
   }
-  return { ok: true, root, totals, balances };
+  return {
+    ok: true, version, root, totals, balances, assets: assets.map((a) => ({ id: a.id, decimals: a.decimals })),
+    snapshotId: typeof p.snapshotId === "string" ? p.snapshotId : null,
+    asOf: typeof p.asOf === "string" ? p.asOf : null,
+    labelsAuthenticated: version === 2,
+  };
 }
 
 /** Tree height for a leaf count: ceil(log2(leafCount)), 0 for one leaf. */
@@ -138,14 +174,46 @@ export function treeHeight(leafCount: number): number {
   return h;
 }
 
-/** Root commitment input: root ‖ u64 leafCount ‖ u8 n ‖ (u8 len ‖ id ‖ u8 decimals)* ‖ top hash ‖ top sums. */
-export function encodeRootInput(p: {
-  leafCount: number; assets: ReadonlyArray<{ id: string; decimals: number }>; topHash: Uint8Array; topSums: bigint[];
-}): Uint8Array {
+/** What a snapshot's root commits to: the tree's top node, its shape and assets, and (format 2) the snapshot's identity. */
+export type ComputeRootParameters = {
+  version: ProofVersion;
+  /** Committed in format 2 only (1..255 UTF-8 bytes there). */
+  snapshotId: string;
+  /** Committed in format 2 only, verbatim (1..255 UTF-8 bytes there). */
+  asOf: string;
+  leafCount: number;
+  assets: ReadonlyArray<{ id: string; decimals: number }>;
+  /** The top node's 32-byte hash. */
+  topHash: Uint8Array;
+  /** The top node's sums (the per-asset totals), base units. */
+  topSums: bigint[];
+};
+
+/**
+ * The root commitment (hex) of a snapshot, as published and as a proof of `version` carries it:
+ *   v1: H("BSL1/root" ‖ u64 leafCount ‖ u8 n ‖ (u8 len ‖ id ‖ u8 decimals)* ‖ top hash ‖ top sums)
+ *   v2: H("BSL2/root" ‖ u8 len ‖ snapshotId ‖ u8 len ‖ asOf ‖ the same fields as v1 after its tag)
+ * @throws RangeError when a v2 label is empty or longer than 255 UTF-8 bytes
+ */
+export function computeRoot(p: ComputeRootParameters): string {
+  return bytesToHex(sha256(encodeRootInput(p)));
+}
+
+/** The bytes hashed into the root commitment (see computeRoot). @throws RangeError on a v2 label outside 1..255 bytes */
+export function encodeRootInput(p: ComputeRootParameters): Uint8Array {
   const count = new Uint8Array(8);
   let c = p.leafCount;
   for (let i = 7; i >= 0; i--) { count[i] = c % 256; c = Math.floor(c / 256); }
-  const parts: Uint8Array[] = [ascii(TAGS.root), count, Uint8Array.of(p.assets.length)];
+  const parts: Uint8Array[] = [];
+  if (p.version === 2) {
+    parts.push(ascii(TAGS.boundRoot));
+    for (const label of [p.snapshotId, p.asOf]) {
+      const b = utf8(label);
+      if (b.length < 1 || b.length > 255) throw new RangeError("a root label must be 1..255 UTF-8 bytes");
+      parts.push(Uint8Array.of(b.length), b);
+    }
+  } else parts.push(ascii(TAGS.root));
+  parts.push(count, Uint8Array.of(p.assets.length));
   for (const a of p.assets) {
     const id = utf8(a.id);
     parts.push(Uint8Array.of(id.length), id, Uint8Array.of(a.decimals));

@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { CHAINS } from "../../chains/index.js";
 import type { ChainDescriptor } from "./chain.js";
-import { ConfigError } from "./errors.js";
+import { ConfigError, ConfigNotFoundError } from "./errors.js";
+import { loadEnvFile } from "./load-env-file.js";
 
 /** A reference to an environment variable, resolved once by loadConfig: secrets never live in config files. */
 export type EnvRef = { env: string };
@@ -135,18 +136,27 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export type LoadConfigParameters = {
   /** Config file (.ts, .js, .mjs or .json). */
   path: string;
-  /** The environment to resolve env references from; loadConfig is the only reader of process.env. */
+  /** The environment to resolve env references from; loadConfig is the only reader of process.env. Default process.env. */
   env?: Record<string, string | undefined>;
+  /**
+   * An env file (`NAME=value` lines, e.g. the demo's `demo.env`) whose values are laid over `env`
+   * (the file wins: it was named explicitly), only for resolving this config: never written into
+   * process.env, so child processes such as Ponder do not inherit them. Default: none.
+   */
+  envFile?: string;
 };
 
 /**
  * Loads, validates and resolves the configuration. Reports every problem with
  * its path in one ConfigError, and has no side effects (writes nothing).
- * @throws ConfigError
+ * @throws ConfigNotFoundError, ConfigError, and loadEnvFile's errors
  */
 export async function loadConfig(p: LoadConfigParameters): Promise<ResolvedConfig> {
   const path = resolve(p.path);
-  const environment = p.env ?? process.env;
+  // Checked first: importing a missing .ts file fails with a module-resolution message, not ENOENT.
+  if (!existsSync(path)) throw new ConfigNotFoundError({ path: p.path });
+  const base = p.env ?? process.env;
+  const environment = p.envFile === undefined ? base : { ...base, ...loadEnvFile(p.envFile) };
   let input: unknown;
   try {
     if (extname(path) === ".json") input = JSON.parse(readFileSync(path, "utf8"));

@@ -32,7 +32,11 @@ export const ERROR_CODES = {
   CLI__UNKNOWN_CHAIN: "--chain names no configured chain.",
   CLI__UNKNOWN_WALLET: "--wallet names no wallet of the chain.",
   // CONFIG
-  CONFIG__INVALID: "The configuration file is missing, unreadable or invalid; meta lists every problem with its path.",
+  CONFIG__ENV_FILE_MALFORMED: "A line of the --env-file is not NAME=value, or sets a name twice; names the line, never its value.",
+  CONFIG__ENV_FILE_PERMISSIONS: "The --env-file (secrets) is accessible to other users or writable by its group: chmod 600 it.",
+  CONFIG__ENV_FILE_UNREADABLE: "The --env-file cannot be read (missing, not a file, too large, no permission).",
+  CONFIG__INVALID: "The configuration file is unreadable or invalid; meta lists every problem with its path.",
+  CONFIG__NOT_FOUND: "No config file at the given (or default) path; meta points at the demo's written config and examples/.",
   // DEVNET
   DEVNET__BCOIN_START_FAILED: "bcoin did not start or did not answer in time.",
   // EVM

@@ -52,6 +52,14 @@ export class ConfigError extends BackstopError {
   }
 }
 
+/** No config file at the given (or default) path; `hints` say where one is (the demo's written config, examples/). */
+export class ConfigNotFoundError extends BackstopError {
+  override name = "ConfigNotFoundError";
+  constructor(p: { path: string; hints?: string[] }) {
+    super("CONFIG__NOT_FOUND", `No config file at ${p.path}.`, { meta: (p.hints ?? []).map((h) => `  ${h}`) });
+  }
+}
+
 /** Returns true when `err` is a BackstopError (also across module copies). */
 export function isBackstopError(err: unknown): err is BackstopError {
   return err instanceof BackstopError ||

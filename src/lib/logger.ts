@@ -1,4 +1,5 @@
 import pino from "pino";
+import pinoPretty from "pino-pretty";
 
 type Logger = pino.Logger;
 
@@ -47,12 +48,10 @@ export function createLogger(p: CreateLoggerParameters = {}): Logger {
     },
   };
   if (format === "pretty") {
-    return pino({
-      level: p.level ?? "info",
-      hooks,
-      formatters,
-      transport: { target: "pino-pretty", options: { destination: fd, colorize: process.stderr.isTTY, ignore: "pid,hostname" } },
-    });
+    // For a person at a terminal: one line per entry, written synchronously in this thread (a
+    // transport's worker thread printed lines late, after the output they belonged to).
+    const stream = pinoPretty({ destination: fd, sync: true, colorize: process.stderr.isTTY, ignore: "pid,hostname", singleLine: true, translateTime: "SYS:HH:MM:ss" });
+    return pino({ level: p.level ?? "info", hooks, formatters }, stream);
   }
   return pino({ level: p.level ?? "info", hooks, formatters, base: undefined }, pino.destination({ fd, sync: true }));
 }

@@ -7,7 +7,7 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { redact } from "../lib/logger.js";
 import { isBackstopError } from "../lib/errors.js";
-import { SchemaTooNewError, StoreCorruptError, StoreTransientError, StoreUnavailableError } from "./errors.js";
+import { SchemaTooNewError, StoreCorruptError, StoreInvariantError, StoreTransientError, StoreUnavailableError } from "./errors.js";
 import type { BlockEventSink } from "./block-events.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import * as pgSchema from "./schema-pg.js";
@@ -32,6 +32,14 @@ export type Store = {
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /** Consumers of block writes and rollbacks, called inside their transactions (see block-events.ts). */
   blockEventSinks: BlockEventSink[];
+  /**
+   * Runs read-only fn on one consistent snapshot of the store: every read through the store it is
+   * given sees the same committed state, even while another process commits (a balance and its
+   * block header never come from two different commits). SQLite: a deferred read transaction in
+   * WAL mode, which takes no write lock (writers go on); Postgres: REPEATABLE READ READ ONLY on one
+   * connection. fn must not write (no tx inside).
+   */
+  read<T>(fn: (store: Store) => Promise<T>): Promise<T>;
   /** Runs raw SQL (migrations, admin), returning rows. */
   raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -84,13 +92,36 @@ function openSqlite(path: string): Store {
   // better-sqlite3 is synchronous on one connection: transactions are
   // serialised with a promise chain so two async callers never interleave.
   let queue: Promise<unknown> = Promise.resolve();
-  return {
+  let reading = false;
+  const store: Store = {
     dialect: "sqlite",
     db,
     blockEventSinks: [],
     t: sqliteSchema,
     target: file,
+    read<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+      // On the store's one connection: queued like tx, so no write of this process falls inside it;
+      // query_only makes a write attempted inside fail (SQLITE_READONLY) instead of upgrading the lock.
+      const run = async () => {
+        sqlite.pragma("query_only = ON");
+        sqlite.exec("BEGIN DEFERRED");
+        reading = true;
+        try {
+          return await fn(store);
+        } finally {
+          reading = false;
+          if (sqlite.inTransaction) sqlite.exec("COMMIT");
+          sqlite.pragma("query_only = OFF");
+        }
+      };
+      const guarded = () => run().catch((err: unknown) => Promise.reject(mapStoreError(err, file)));
+      const result = queue.then(guarded, guarded);
+      queue = result.catch(() => undefined);
+      return result;
+    },
     tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+      // Queued behind the read it was called from, it would wait for itself forever.
+      if (reading) return Promise.reject(new StoreInvariantError({ message: "No writes inside store.read: a read snapshot is read-only." }));
       const run = async () => {
         sqlite.exec("BEGIN IMMEDIATE");
         try {
@@ -122,6 +153,7 @@ function openSqlite(path: string): Store {
       if (sqlite.open) sqlite.close();
     },
   };
+  return store;
 }
 
 /**
@@ -169,29 +201,67 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
   const db = drizzlePg(pool, { schema: pgSchema }) as unknown as Db;
   // One drizzle handle per pooled connection (building one measured ~0.25 ms here), reused by its transactions.
   const clientDbs = new WeakMap<pg.PoolClient, Db>();
-  return {
+  const connect = async (): Promise<pg.PoolClient> => {
+    try {
+      return await pool.connect();
+    } catch (err) {
+      throw mapStoreError(err, redact(url));
+    }
+  };
+  const clientDb = (client: pg.PoolClient): Db => {
+    let d = clientDbs.get(client);
+    if (!d) clientDbs.set(client, (d = drizzlePg(client, { schema: pgSchema }) as unknown as Db));
+    return d;
+  };
+  const rawOn = async (q: pg.Pool | pg.PoolClient, sql: string, params: unknown[]) => {
+    // Placeholders are written `?` for both dialects.
+    let n = 0;
+    try {
+      return (await q.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows as Record<string, unknown>[];
+    } catch (err) {
+      throw mapStoreError(err, redact(url));
+    }
+  };
+  const store: Store = {
     dialect: "postgres",
     db,
     blockEventSinks: [],
     t: pgSchema as unknown as Tables,
     target: redact(url),
+    async read<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+      const client = await connect();
+      let broken: Error | undefined;
+      try {
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        const view: Store = {
+          ...store,
+          db: clientDb(client),
+          raw: (sql, params = []) => rawOn(client, sql, params),
+          read: (inner) => inner(view),
+          tx: () => Promise.reject(new StoreInvariantError({ message: "No writes inside store.read: a read snapshot is read-only." })),
+        };
+        const out = await fn(view);
+        await client.query("COMMIT");
+        return out;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        const mapped = mapStoreError(err, redact(url));
+        if (mapped instanceof StoreUnavailableError) broken = err as Error; // discard the connection
+        throw mapped;
+      } finally {
+        client.release(broken);
+      }
+    },
     async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       // Our own BEGIN/COMMIT on a checked-out client, not drizzle's transaction(): drizzle 0.45 sends
       // BEGIN outside its try/finally, so a connection killed at that moment leaked the client and a
       // later pool.end() hung forever. Here the client is always released; a broken one is discarded.
-      let client: pg.PoolClient;
-      try {
-        client = await pool.connect();
-      } catch (err) {
-        throw mapStoreError(err, redact(url));
-      }
+      const client = await connect();
       let failure: unknown;
       try {
         await client.query("BEGIN");
         try {
-          let txDb = clientDbs.get(client);
-          if (!txDb) clientDbs.set(client, (txDb = drizzlePg(client, { schema: pgSchema }) as unknown as Db));
-          const out = await fn(txDb);
+          const out = await fn(clientDb(client));
           await client.query("COMMIT");
           return out;
         } catch (err) {
@@ -207,20 +277,14 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
         client.release(mapped instanceof StoreUnavailableError ? (failure as Error) : undefined);
       }
     },
-    async raw(sql, params = []) {
-      // Placeholders are written `?` for both dialects.
-      let n = 0;
-      try {
-        const res = await pool.query(sql.replace(/\?/g, () => `$${++n}`), params);
-        return res.rows;
-      } catch (err) {
-        throw mapStoreError(err, redact(url));
-      }
+    raw(sql, params = []) {
+      return rawOn(pool, sql, params);
     },
     async close() {
       await pool.end();
     },
   };
+  return store;
 }
 
 /**
@@ -257,7 +321,11 @@ async function migrate(store: Store): Promise<void> {
   const pgLock = store.dialect === "postgres";
   await store.raw("CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
   const known = Math.max(0, ...MIGRATIONS.map((m) => m.id));
+  // Nothing pending (every start but the first): no transaction, so a reader such as `balances`
+  // never takes the write lock a running indexer needs.
+  const applied0 = new Set((await store.raw("SELECT id FROM schema_migrations")).map((r) => Number(r.id)));
   for (const m of MIGRATIONS) {
+    if (applied0.has(m.id)) continue;
     await store.tx(async (db) => {
       // One migrator at a time across processes (Postgres); SQLite's BEGIN IMMEDIATE already serialises.
       if (pgLock) await (db as unknown as { execute: (q: string) => Promise<unknown> }).execute("SELECT pg_advisory_xact_lock(4242001)");

@@ -1,19 +1,66 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import { formatUnits } from "../../src/lib/amounts.js";
+import { parseEnvFile } from "../../src/lib/load-env-file.js";
 
-const run = promisify(execFile);
+const execFileP = promisify(execFile);
 const BIN = resolve("bin/backstop.js");
+const ENV = { ...process.env, NODE_ENV: "test" };
+
+type BalanceJson = { chain: string; wallet: string; asset: string; decimals: number; amount: string; height: number; blockHash: string; finalized: boolean };
+
+/** The real CLI in `cwd`, as the demo tells a person to run it (node bin/backstop.js for npx backstop). */
+async function cli(cwd: string, args: string[]) {
+  try {
+    const r = await execFileP("node", [BIN, ...args], { cwd, timeout: 120_000, env: ENV });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code?: number; stdout: string; stderr: string };
+    return { code: err.code ?? -1, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** The rows of the last balance table the demo printed, keyed like `balances --json` lines. */
+function lastPrintedTable(stdout: string): Map<string, { amount: string; height: string; status: string; block: string }> {
+  const tables = stdout.split(/\nchain +wallet +asset +amount +height +status +block\n/).slice(1);
+  const rows = new Map<string, { amount: string; height: string; status: string; block: string }>();
+  for (const line of tables.at(-1)!.split("\n")) {
+    const m = /^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(final|unfinalized)\s+(\S+)…$/.exec(line);
+    if (!m) break;
+    rows.set(`${m[1]}/${m[2]}/${m[3]}`, { amount: m[4]!, height: m[5]!, status: m[6]!, block: m[7]! });
+  }
+  return rows;
+}
 
 describe("npm start without a config (the local demo)", () => {
   const cwd = mkdtempSync(join(tmpdir(), "backstop-demo-"));
   afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
-  it("indexes the demo chains, shows the reorg dropping a deposit, and keeps following", async () => {
-    const { stdout, stderr } = await run("node", [BIN, "start", "--demo-rounds", "3"], { cwd, timeout: 380_000, env: { ...process.env, NODE_ENV: "test" } });
+  it("indexes the demo chains, shows the reorg dropping a deposit, keeps following, and the CLI reads its store during and after", async () => {
+    const demo = spawn("node", [BIN, "start", "--demo-rounds", "4"], { cwd, env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    demo.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((done) => demo.on("close", done));
+    // As soon as the demo says how to point the CLI at it: three readers while it keeps writing.
+    const during = new Promise<{ aliveAtEnd: boolean; runs: Array<Awaited<ReturnType<typeof cli>>> }>((done, fail) => {
+      demo.stdout.on("data", (d) => {
+        const before = stdout;
+        stdout += d;
+        const m = /\n {2}(npx backstop --config \S+ --env-file \S+) balances\n/.exec(stdout);
+        if (!m || /\n {2}npx backstop --config \S+ --env-file \S+ balances\n/.test(before)) return;
+        const base = m[1]!.split(" ").slice(2);
+        Promise.all([["balances", "--json"], ["status", "--json"], ["liabilities", "list", "--json"]].map((c) => cli(cwd, [...base, ...c])))
+          .then((runs) => done({ aliveAtEnd: demo.exitCode === null, runs }), fail);
+      });
+    });
+    const code = await exited;
+    expect(code, stderr.slice(-2000)).toBe(0);
+
     // Balances follow from the scripted activity: 5 - 1.5 + 4 + 2 BTC into btc-hot minus one
     // 2,700-sat fee; 20 + 7 + 3 - 4 BTC in btc-cold minus one fee (the multisig spend).
     expect(stdout).toMatch(/btc\s+btc-hot\s+BTC\s+9\.499973\s+446\s+unfinalized/);
@@ -25,5 +72,51 @@ describe("npm start without a config (the local demo)", () => {
     expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+448/);
     // The demo's node API key is a secret even locally: never in the logs.
     expect(stderr).not.toMatch(/http:\/\/x:[0-9a-f]{8,}@/);
-  }, 400_000); // ~55 s alone on a 2-core machine; the rest is headroom for a loaded one
+
+    // The config it ran with, and its secrets beside it (0600); no secret value in the config.
+    const dir = join(cwd, ".backstop/demo");
+    const configText = readFileSync(join(dir, "backstop.config.json"), "utf8");
+    const secrets = parseEnvFile(readFileSync(join(dir, "demo.env"), "utf8"), "demo.env");
+    expect(statSync(join(dir, "demo.env")).mode & 0o777).toBe(0o600);
+    expect(secrets.BACKSTOP_DEMO_BTC_RPC_URL).toMatch(/^http:\/\/x:[0-9a-f]{8,}@127\.0\.0\.1:\d+\/$/);
+    expect(secrets.DATABASE_URL).toBe("");
+    for (const [name, value] of Object.entries(secrets)) if (value) expect(configText, name).not.toContain(value);
+    expect(configText).not.toMatch(/:\/\/[^/"]*:[^/"]*@/); // no URL with credentials at all
+    expect(JSON.parse(configText).chains.btc.rpc).toEqual([{ env: "BACKSTOP_DEMO_BTC_RPC_URL" }]);
+
+    // During: the readers worked against the store the demo was writing.
+    const { aliveAtEnd, runs } = await during;
+    expect(aliveAtEnd, "the readers finished while the demo was still running").toBe(true);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const [duringBalances, duringStatus, duringList] = runs.map((r) => JSON.parse(r.stdout)) as [BalanceJson[], Array<{ chain: string; indexed: number }>, Array<{ proofVersion: number; accountCount: number }>];
+    expect(duringBalances.length).toBe(14);
+    expect(duringBalances.find((b) => b.wallet === "btc-cold")!.height).toBeGreaterThanOrEqual(446);
+    expect(duringStatus.map((s) => s.chain)).toEqual(["btc", "ethereum", "base", "sol"]);
+    for (const s of duringStatus) expect(s.indexed).toBeGreaterThan(0);
+    expect(duringList).toMatchObject([{ proofVersion: 2, accountCount: 300 }]);
+
+    // After: the nodes are gone, the store stays readable. Balances equal the demo's last table;
+    // status reports each chain's node as unreachable without crashing; the printed proof verifies.
+    const base = ["--config", ".backstop/demo/backstop.config.json", "--env-file", ".backstop/demo/demo.env"];
+    const verify = /check it yourself: npx backstop (verify-proof \S+ --root [0-9a-f]{64})\n/.exec(stdout)![1]!.split(" ");
+    const [after, status, proof] = await Promise.all([cli(cwd, [...base, "balances", "--json"]), cli(cwd, [...base, "status", "--json"]), cli(cwd, verify)]);
+    expect(after.code, after.stderr).toBe(0);
+    const printed = lastPrintedTable(stdout);
+    const lines = JSON.parse(after.stdout) as BalanceJson[];
+    expect(lines.length).toBe(14);
+    expect(printed.size).toBe(14);
+    for (const l of lines) {
+      const row = printed.get(`${l.chain}/${l.wallet}/${l.asset}`);
+      expect(row, `${l.chain}/${l.wallet}/${l.asset}`).toEqual({
+        amount: formatUnits(BigInt(l.amount), l.decimals), height: String(l.height), status: l.finalized ? "final" : "unfinalized", block: l.blockHash.slice(0, 16),
+      });
+    }
+    expect(status.code, status.stderr).toBe(0);
+    for (const s of JSON.parse(status.stdout) as Array<{ chain: string; tip: number | null; indexed: number; error?: string }>) {
+      expect(s, s.chain).toMatchObject({ tip: null, error: expect.stringMatching(/No \S+ provider answered/) });
+      expect(s.indexed).toBeGreaterThan(0);
+    }
+    expect(proof.code, proof.stderr).toBe(0);
+    expect(proof.stdout).toMatch(/^proof OK: included in snapshot liab-\S+ \(as of \S+\), root [0-9a-f]{64}\n {2}format 2: /);
+  }, 600_000); // ~135 s at load average 12 on a 2-core machine, 400 s at 28; the rest is headroom
 });

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildProofFromSnapshot } from "../../src/liabilities/build-proof.js";
+import { buildProofFromSnapshot, computeSnapshotRoot } from "../../src/liabilities/build-proof.js";
 import { createSnapshotBuilder, type BuiltSnapshot } from "../../src/liabilities/build-snapshot.js";
 import { CHUNK_LEAVES } from "../../src/liabilities/merkle-sum-tree.js";
 import type { SnapshotRow } from "../../src/liabilities/parse-snapshot.js";
@@ -9,6 +9,7 @@ import { type LiabilityProof, sha256, verifyProof } from "../../src/liabilities/
 import { ASSETS } from "./corpus.js";
 
 const META = { snapshotId: "t", asOf: "2026-01-31T23:59:59Z" };
+const rootOf = (s: BuiltSnapshot, meta: { snapshotId: string; asOf: string; version?: 1 | 2 } = META) => computeSnapshotRoot(s, meta);
 const assetIds = Object.keys(ASSETS) as Array<keyof typeof ASSETS>;
 
 type Account = { id: string; balances: Partial<Record<keyof typeof ASSETS, bigint>> };
@@ -33,8 +34,11 @@ const accountsArb = fc.uniqueArray(
   { minLength: 1, maxLength: 70, selector: (a) => a.id.replace(/^0+(?=\d)/, "") },
 );
 
-/** An independent implementation of docs/liabilities-proofs.md (recursive, node:crypto) to pin the encoding. */
-function referenceRoot(s: BuiltSnapshot): string {
+/**
+ * An independent implementation of docs/liabilities-proofs.md (recursive, node:crypto) to pin the encoding:
+ * the format-2 root over META's labels by default, the format-1 root with version 1.
+ */
+function referenceRoot(s: BuiltSnapshot, meta: { snapshotId: string; asOf: string; version?: 1 | 2 } = META): string {
   const H = (...parts: Uint8Array[]) => createHash("sha256").update(Buffer.concat(parts)).digest();
   const u128 = (v: bigint) => Buffer.from(v.toString(16).padStart(32, "0"), "hex");
   const B = s.assets.length;
@@ -60,7 +64,10 @@ function referenceRoot(s: BuiltSnapshot): string {
   const count = Buffer.alloc(8);
   count.writeBigUInt64BE(BigInt(s.accountCount));
   const assets = s.assets.map((a) => Buffer.concat([Buffer.from([Buffer.byteLength(a.id)]), Buffer.from(a.id), Buffer.from([a.decimals])]));
-  return H(Buffer.from("BSL1/root"), count, Buffer.from([B]), ...assets, top.hash, ...top.sums.map(u128)).toString("hex");
+  const body = [count, Buffer.from([B]), ...assets, top.hash, ...top.sums.map(u128)];
+  if (meta.version === 1) return H(Buffer.from("BSL1/root"), ...body).toString("hex");
+  const label = (t: string) => Buffer.concat([Buffer.from([Buffer.byteLength(t)]), Buffer.from(t, "utf8")]);
+  return H(Buffer.from("BSL2/root"), label(meta.snapshotId), label(meta.asOf), ...body).toString("hex");
 }
 
 describe("SHA-256 of the standalone verifier", () => {
@@ -84,12 +91,15 @@ describe("Merkle-sum tree", () => {
       const sums = s.assets.map((a) => accounts.reduce((t, x) => t + (x.balances[a.id as keyof typeof ASSETS] ?? 0n), 0n));
       expect(s.totals).toEqual(sums);
       expect(s.tree.totals).toEqual(sums);
-      expect(s.tree.root).toBe(referenceRoot(s));
+      expect(rootOf(s)).toBe(referenceRoot(s));
+      expect(rootOf(s, { ...META, version: 1 })).toBe(referenceRoot(s, { ...META, version: 1 }));
       for (let a = 0; a < s.accountCount; a++) {
         const proof = buildProofFromSnapshot(s, a, META);
-        const r = verifyProof(proof, { expectedRoot: s.tree.root });
+        expect(proof.version).toBe(2);
+        const r = verifyProof(proof, { expectedRoot: rootOf(s) });
         expect(r.ok, r.ok ? "" : r.reason).toBe(true);
         if (r.ok) {
+          expect(r).toMatchObject({ version: 2, snapshotId: META.snapshotId, asOf: META.asOf, labelsAuthenticated: true });
           expect(r.totals).toEqual(sums);
           expect(r.balances).toEqual(s.assets.map((x) => accounts[a]!.balances[x.id as keyof typeof ASSETS] ?? 0n));
         }
@@ -102,9 +112,9 @@ describe("Merkle-sum tree", () => {
     const accounts = Array.from({ length: n }, (_, i) => ({ id: `u${i}`, balances: { BTC: BigInt(i), ETH: 10n ** 18n * BigInt(i % 7) } }));
     const s = await build(accounts);
     expect(s.tree.height).toBe(12);
-    expect(s.tree.root).toBe(referenceRoot(s));
+    expect(rootOf(s)).toBe(referenceRoot(s));
     for (const a of [0, 1, CHUNK_LEAVES - 1, CHUNK_LEAVES, n - 2, n - 1]) {
-      const r = verifyProof(buildProofFromSnapshot(s, a, META), { expectedRoot: s.tree.root });
+      const r = verifyProof(buildProofFromSnapshot(s, a, META), { expectedRoot: rootOf(s) });
       expect(r.ok, r.ok ? "" : r.reason).toBe(true);
     }
   });
@@ -113,7 +123,7 @@ describe("Merkle-sum tree", () => {
     const n = 70 * CHUNK_LEAVES + 5; // >= 64 chunks: the parallel path
     const accounts = Array.from({ length: n }, (_, i) => ({ id: i % 97 === 0 ? `üser-${i}` : `u${i}`, balances: { BTC: BigInt(i), SOL: BigInt(i % 3) } }));
     const s = await build(accounts, 2);
-    expect(s.tree.root).toBe(referenceRoot(s));
+    expect(rootOf(s)).toBe(referenceRoot(s));
     const { buildMerkleSumTree } = await import("../../src/liabilities/merkle-sum-tree.js");
     const ids = Buffer.concat(s.accounts.ids.map((x) => Buffer.from(x, "utf8")));
     const offsets = new Uint32Array(n + 1);
@@ -122,8 +132,9 @@ describe("Merkle-sum tree", () => {
       leafCount: n, assets: s.assets, nonces: s.accounts.nonces, balances: s.accounts.balances, idBytes: ids, idOffsets: offsets,
       leafToAccount: s.accounts.leafToAccount, workers: 1,
     });
-    expect(inProcess.root).toBe(s.tree.root);
-    for (const a of [0, n - 1, 12345]) expect(verifyProof(buildProofFromSnapshot(s, a, META), { expectedRoot: s.tree.root }).ok).toBe(true);
+    expect(Buffer.from(inProcess.topHash).toString("hex")).toBe(Buffer.from(s.tree.topHash).toString("hex"));
+    expect(inProcess.totals).toEqual(s.tree.totals);
+    for (const a of [0, n - 1, 12345]) expect(verifyProof(buildProofFromSnapshot(s, a, META), { expectedRoot: rootOf(s) }).ok).toBe(true);
   });
 
   it("fails on any change to a balance, a sum, a sibling, the nonce, the id, the position, the totals or the root", async () => {
@@ -154,7 +165,7 @@ describe("Merkle-sum tree", () => {
       const [name, tamper] = tamperings[which]!;
       const copy = structuredClone(proof);
       if (!tamper(copy, rnd)) return;
-      const r = verifyProof(copy, { expectedRoot: s.tree.root });
+      const r = verifyProof(copy, { expectedRoot: rootOf(s) });
       expect(r.ok, `${name} still verified`).toBe(false);
     }), { numRuns: 1500 });
   });
@@ -164,7 +175,7 @@ describe("Merkle-sum tree", () => {
     const s2 = await build([{ id: "a", balances: { BTC: 5n } }, { id: "b", balances: { BTC: 7n } }]);
     const p = buildProofFromSnapshot(s1, 0, META);
     expect(verifyProof(p).ok).toBe(true);
-    expect(verifyProof(p, { expectedRoot: s2.tree.root })).toEqual({ ok: false, reason: "root does not match the expected (published) root" });
+    expect(verifyProof(p, { expectedRoot: rootOf(s2) })).toEqual({ ok: false, reason: "root does not match the expected (published) root" });
   });
 
   it("refuses sums beyond 128 bits when building, and in the verifier", async () => {
@@ -186,10 +197,85 @@ describe("Merkle-sum tree", () => {
     const p = buildProofFromSnapshot(s, 0, META) as unknown as Record<string, unknown>;
     for (const key of Object.keys(p)) {
       for (const bad of [null, -1, "zz", [], {}, 1.5, "-5"]) {
-        const r = verifyProof({ ...p, [key]: bad });
-        if (key !== "snapshotId" && key !== "asOf") expect(r.ok, `${key}=${JSON.stringify(bad)}`).toBe(false);
+        // Format 2 commits to every field, the labels included.
+        expect(verifyProof({ ...p, [key]: bad }).ok, `${key}=${JSON.stringify(bad)}`).toBe(false);
       }
     }
+  });
+
+  const snapshotIdArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/);
+  const asOfArb = fc.tuple(
+    fc.date({ min: new Date("2009-01-04T00:00:00Z"), max: new Date("2099-12-31T00:00:00Z"), noInvalidDate: true }),
+    fc.constantFrom("Z", "+01:00", "-05:30", "+14:00"), fc.boolean(),
+  ).map(([d, offset, frac]) => d.toISOString().replace(/\.\d{3}Z$/, frac ? `.${String(d.getUTCMilliseconds()).padStart(3, "0")}${offset}` : offset));
+  // Another valid value of the same label, so the change is caught by the root, not by a format check.
+  const relabel: Array<[string, (p: LiabilityProof, r: number) => boolean]> = [
+    ["snapshotId", (p, r) => { p.snapshotId = p.snapshotId.length < 128 ? `${p.snapshotId}${"a1._:-"[r % 6]}` : p.snapshotId.slice(0, -1); return true; }],
+    ["snapshotId case", (p) => { const up = p.snapshotId.toUpperCase(); if (up === p.snapshotId) return false; p.snapshotId = up; return true; }],
+    ["asOf second", (p) => { p.asOf = p.asOf.replace(/:(\d{2})(?=[.Z+-])/, (_m, sec: string) => `:${String((Number(sec) + 1) % 60).padStart(2, "0")}`); return true; }],
+    ["asOf offset, same instant", (p) => {
+      if (!p.asOf.endsWith("Z") || p.asOf.includes(".")) return false;
+      p.asOf = new Date(Date.parse(p.asOf) + 3_600_000).toISOString().replace(/\.000Z$/, "+01:00"); return true;
+    }],
+    ["asset id", (p, r) => { const a = p.assets[r % p.assets.length]!; a.id = `${a.id}x`; return true; }],
+    ["decimals", (p, r) => { const a = p.assets[r % p.assets.length]!; a.decimals = a.decimals === 0 ? 1 : a.decimals - 1; return true; }],
+    ["version 2 -> 1", (p) => { p.version = 1; return true; }],
+    ["version 2 -> 3", (p) => { (p as { version: number }).version = 3; return true; }],
+  ];
+
+  it("format 2: the snapshot id, as-of, asset ids, decimals and version are committed; relabelling any is refused", async () => {
+    const applied = new Set<string>();
+    await fc.assert(fc.asyncProperty(accountsArb, snapshotIdArb, asOfArb, fc.nat(), fc.nat({ max: relabel.length - 1 }), async (accounts, snapshotId, asOf, rnd, which) => {
+      const s = await build(accounts);
+      const meta = { snapshotId, asOf };
+      const published = rootOf(s, meta);
+      expect(published).toBe(referenceRoot(s, meta));
+      const proof = buildProofFromSnapshot(s, rnd % s.accountCount, meta);
+      const ok = verifyProof(structuredClone(proof), { expectedRoot: published });
+      expect(ok).toMatchObject({ ok: true, version: 2, snapshotId, asOf, labelsAuthenticated: true });
+      const [name, tamper] = relabel[which]!;
+      const copy = structuredClone(proof);
+      if (!tamper(copy, rnd)) return;
+      applied.add(name);
+      // Refused on its own (the root it carries no longer matches) and against the published root.
+      expect(verifyProof(copy).ok, `${name} still verified`).toBe(false);
+      expect(verifyProof(copy, { expectedRoot: published }).ok, `${name} still verified against the published root`).toBe(false);
+    }), { numRuns: 400 });
+    expect([...applied].sort()).toEqual(relabel.map(([n]) => n).sort()); // every kind of relabelling was tried
+  });
+
+  it("format 2: a proof relabelled AND given the root recomputed over the new labels no longer matches the published root", async () => {
+    const s = await build([{ id: "a", balances: { BTC: 5n } }, { id: "b", balances: { BTC: 7n } }, { id: "c", balances: { ETH: 1n } }]);
+    const meta = { snapshotId: "liab-2026-01", asOf: "2026-01-31T23:59:59Z" };
+    const published = rootOf(s, meta);
+    for (const forged of [
+      { ...meta, snapshotId: "liab-2026-02" }, { ...meta, asOf: "2026-02-28T23:59:59Z" },
+      { ...meta, version: 1 as const }, { ...meta, snapshotId: "liab-2026-02", version: 1 as const },
+    ]) {
+      const p = buildProofFromSnapshot(s, 1, forged); // what a forger can build: a self-consistent proof
+      expect(verifyProof(p).ok).toBe(true);
+      expect(verifyProof(p, { expectedRoot: published })).toEqual({ ok: false, reason: "root does not match the expected (published) root" });
+    }
+  });
+
+  it("format 1 still verifies, and says its snapshot id and as-of are not authenticated", async () => {
+    await fc.assert(fc.asyncProperty(accountsArb, fc.nat(), async (accounts, rnd) => {
+      const s = await build(accounts);
+      const v1 = { ...META, version: 1 as const };
+      const published = rootOf(s, v1);
+      const proof = buildProofFromSnapshot(s, rnd % s.accountCount, v1);
+      expect(proof.version).toBe(1);
+      expect(verifyProof(proof, { expectedRoot: published })).toMatchObject({ ok: true, version: 1, snapshotId: "t", labelsAuthenticated: false });
+      // The weakness format 2 fixes: v1 labels are outside the root, so editing them changes nothing...
+      const relabelled = { ...structuredClone(proof), snapshotId: "someone-else", asOf: "2020-01-01T00:00:00Z" };
+      expect(verifyProof(relabelled, { expectedRoot: published })).toMatchObject({ ok: true, snapshotId: "someone-else", labelsAuthenticated: false });
+      // ...while the asset list and decimals were always committed.
+      const dec = structuredClone(proof);
+      dec.assets[0]!.decimals += 1;
+      expect(verifyProof(dec, { expectedRoot: published }).ok).toBe(false);
+      // And a v1 proof presented as v2 is refused (the v2 root commits to other bytes).
+      expect(verifyProof({ ...structuredClone(proof), version: 2 }, { expectedRoot: published }).ok).toBe(false);
+    }), { numRuns: 60 });
   });
 
   it("leaves reveal no account id: sibling hashes differ between two snapshots of the same data (fresh nonces)", async () => {

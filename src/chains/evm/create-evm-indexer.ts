@@ -269,6 +269,11 @@ export function createEvmIndexer(ctx: IndexerContext, opts: EvmIndexerOptions = 
         }
       }
     },
+    async close() {
+      const sup = supervisor;
+      supervisor = undefined;
+      await sup?.stop();
+    },
     async fetchStatus() {
       const tip = await rpc.fetchBlockNumber();
       const cursor = await loadCursor(store, key);
