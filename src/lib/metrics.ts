@@ -33,7 +33,7 @@ const rpcRequests = new Counter({
 });
 const rpcErrors = new Counter({
   name: "backstop_rpc_errors_total",
-  help: "JSON-RPC requests that failed in transport (timeout, connection, HTTP error, invalid JSON), by chain, provider host, method and error code.",
+  help: "JSON-RPC requests that failed, by chain, provider host, method and code (an RPC__* error code, json_rpc_error for an error answer, http_status for a non-2xx one).",
   labelNames: ["chain", "provider", "method", "code"] as const,
   registers: [METRICS_REGISTRY],
 });

@@ -21,8 +21,8 @@ export async function postJsonRpc<T>(p: PostJsonRpcParameters): Promise<{ status
   try {
     const out = await sendJsonRpc<T>(p);
     // A JSON-RPC error or a non-2xx answer is an error for the metrics, whatever the chain client makes of it.
-    if (out.body && typeof out.body === "object" && out.body.error) errorCode = "RPC__METHOD_ERROR";
-    else if (out.status < 200 || out.status > 299) errorCode = "RPC__HTTP_STATUS";
+    if (out.body && typeof out.body === "object" && out.body.error) errorCode = "json_rpc_error";
+    else if (out.status < 200 || out.status > 299) errorCode = "http_status";
     return out;
   } catch (err) {
     errorCode = isBackstopError(err) ? err.code : "RPC__TRANSPORT";

@@ -7,7 +7,8 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { redact } from "../lib/logger.js";
 import { isBackstopError } from "../lib/errors.js";
-import { SchemaTooNewError, StoreCorruptError, StoreTransientError, StoreUnavailableError } from "./errors.js";
+import { recordStoreTransaction } from "../lib/metrics.js";
+import { SchemaTooNewError, StoreCorruptError, StoreQueryTimeoutError, StoreTransientError, StoreUnavailableError } from "./errors.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import * as pgSchema from "./schema-pg.js";
 import * as sqliteSchema from "./schema-sqlite.js";
@@ -31,8 +32,18 @@ export type Store = {
   tx<T>(fn: (db: Db) => Promise<T>): Promise<T>;
   /** Runs raw SQL (migrations, admin), returning rows. */
   raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /**
+   * Runs fn's reads in one read-only snapshot (SQLite: a deferred transaction on this connection,
+   * serialised with tx; Postgres: REPEATABLE READ READ ONLY on a pooled client), so the reads of
+   * one API request agree with each other while blocks are written. Placeholders are `?`.
+   * @throws StoreQueryTimeoutError (Postgres, past timeoutMs), the store's typed errors
+   */
+  read<T>(fn: (q: ReadQuery) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
   close(): Promise<void>;
 };
+
+/** The reads available inside Store.read: raw SQL with `?` placeholders, rows as plain objects. */
+export type ReadQuery = { dialect: "sqlite" | "postgres"; raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> };
 
 export type OpenStoreParameters = {
   /** postgres:// URL; when set the store is Postgres. */
@@ -88,13 +99,16 @@ function openSqlite(path: string): Store {
     target: file,
     tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       const run = async () => {
+        const started = performance.now();
         sqlite.exec("BEGIN IMMEDIATE");
         try {
           const out = await fn(db);
           sqlite.exec("COMMIT");
+          recordStoreTransaction({ dialect: "sqlite", seconds: (performance.now() - started) / 1000, ok: true });
           return out;
         } catch (err) {
           if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+          recordStoreTransaction({ dialect: "sqlite", seconds: (performance.now() - started) / 1000, ok: false });
           throw err;
         }
       };
@@ -112,6 +126,31 @@ function openSqlite(path: string): Store {
       } catch (err) {
         throw mapStoreError(err, file);
       }
+    },
+    read<T>(fn: (q: ReadQuery) => Promise<T>): Promise<T> {
+      // A deferred transaction takes WAL's read snapshot at its first read and no write lock: a
+      // reader never sees another connection's uncommitted rows, nor a commit made midway.
+      const q: ReadQuery = {
+        dialect: "sqlite",
+        async raw(sql, params = []) {
+          try {
+            return sqlite.prepare(sql).all(...params) as Record<string, unknown>[];
+          } catch (err) {
+            throw mapStoreError(err, file);
+          }
+        },
+      };
+      const run = async () => {
+        sqlite.exec("BEGIN");
+        try {
+          return await fn(q);
+        } finally {
+          if (sqlite.inTransaction) sqlite.exec("COMMIT");
+        }
+      };
+      const result = queue.then(run, run);
+      queue = result.catch(() => undefined);
+      return result;
     },
     async close() {
       await queue;
@@ -181,6 +220,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
         throw mapStoreError(err, redact(url));
       }
       let failure: unknown;
+      const started = performance.now();
       try {
         await client.query("BEGIN");
         try {
@@ -197,6 +237,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
         failure = err;
         throw mapStoreError(err, redact(url));
       } finally {
+        recordStoreTransaction({ dialect: "postgres", seconds: (performance.now() - started) / 1000, ok: failure === undefined });
         // Discard the connection unless the failure was an ordinary SQL error on a healthy one.
         const mapped = failure === undefined ? undefined : mapStoreError(failure, "");
         client.release(mapped instanceof StoreUnavailableError ? (failure as Error) : undefined);
@@ -204,18 +245,61 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     },
     async raw(sql, params = []) {
       // Placeholders are written `?` for both dialects.
-      let n = 0;
       try {
-        const res = await pool.query(sql.replace(/\?/g, () => `$${++n}`), params);
+        const res = await pool.query(toPgPlaceholders(sql), params);
         return res.rows;
       } catch (err) {
         throw mapStoreError(err, redact(url));
+      }
+    },
+    async read<T>(fn: (q: ReadQuery) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (err) {
+        throw mapStoreError(err, redact(url));
+      }
+      let broken: Error | undefined;
+      const fail = (err: unknown): unknown => {
+        if ((err as { code?: unknown }).code === "57014") return new StoreQueryTimeoutError({ timeoutMs: opts.timeoutMs ?? 0, cause: err });
+        const mapped = mapStoreError(err, redact(url));
+        if (mapped instanceof StoreUnavailableError) broken = err as Error;
+        return mapped;
+      };
+      try {
+        // One snapshot for every read of the request; read-only, so an API bug cannot write.
+        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        if (opts.timeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`);
+        const q: ReadQuery = {
+          dialect: "postgres",
+          async raw(sql, params = []) {
+            try {
+              return (await client.query(toPgPlaceholders(sql), params)).rows;
+            } catch (err) {
+              throw fail(err);
+            }
+          },
+        };
+        const out = await fn(q);
+        await client.query("COMMIT");
+        return out;
+      } catch (err) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw isBackstopError(err) ? err : fail(err);
+      } finally {
+        client.release(broken);
       }
     },
     async close() {
       await pool.end();
     },
   };
+}
+
+/** `?` placeholders (written for both dialects) to Postgres's `$1, $2, ...`. */
+function toPgPlaceholders(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
 }
 
 /**
