@@ -61,8 +61,13 @@ export function checkJsonDepth(text: string, maxDepth = LIMITS.maxJsonDepth): vo
   }
 }
 
-/** The static shape of a document: counted once per document (then cached with it). */
-export type DocumentShape = { aliases: number; directives: number; depth: number };
+/**
+ * The static shape of a document: counted once per document (then cached with it). `fields` is the
+ * number of field selections with every fragment spread expanded: what execution (and graphql-jit's
+ * compiler) would walk, so a document that reuses fragments to multiply itself is refused before
+ * it is validated or compiled.
+ */
+export type DocumentShape = { aliases: number; directives: number; depth: number; fields: number };
 
 /**
  * Counts a document's aliases and directives (every definition) and the depth of the chosen
@@ -84,6 +89,29 @@ export function computeDocumentShape(document: DocumentNode, operation: Operatio
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   const memo = new Map<string, number>();
   const visiting = new Set<string>();
+  const fieldMemo = new Map<string, number>();
+  const fieldsOf = (set: SelectionSetNode | undefined): number => {
+    if (!set) return 0;
+    let n = 0;
+    for (const s of set.selections) {
+      if (s.kind === Kind.FIELD) n += 1 + fieldsOf(s.selectionSet);
+      else if (s.kind === Kind.INLINE_FRAGMENT) n += fieldsOf(s.selectionSet);
+      else {
+        const name = s.name.value;
+        let c = fieldMemo.get(name);
+        if (c === undefined) {
+          if (visiting.has(name)) return Number.POSITIVE_INFINITY;
+          visiting.add(name);
+          c = fieldsOf(fragments.get(name)?.selectionSet);
+          visiting.delete(name);
+          fieldMemo.set(name, c);
+        }
+        n += c;
+      }
+      if (n > LIMITS.maxCost) return n;
+    }
+    return n;
+  };
   const depthOf = (set: SelectionSetNode | undefined): number => {
     if (!set) return 0;
     let max = 0;
@@ -105,7 +133,7 @@ export function computeDocumentShape(document: DocumentNode, operation: Operatio
     }
     return max;
   };
-  return { aliases, directives, depth: depthOf(operation.selectionSet) };
+  return { aliases, directives, depth: depthOf(operation.selectionSet), fields: fieldsOf(operation.selectionSet) };
 }
 
 /**
@@ -116,6 +144,7 @@ export function checkDocumentShape(shape: DocumentShape): void {
   if (shape.depth > LIMITS.maxDepth) throw new QueryRejectedError({ reason: "depth", detail: `depth ${shape.depth} > ${LIMITS.maxDepth}` });
   if (shape.aliases > LIMITS.maxAliases) throw new QueryRejectedError({ reason: "aliases", detail: `${shape.aliases} aliases > ${LIMITS.maxAliases}` });
   if (shape.directives > LIMITS.maxDirectives) throw new QueryRejectedError({ reason: "directives", detail: `${shape.directives} directives > ${LIMITS.maxDirectives}` });
+  if (shape.fields > LIMITS.maxCost) throw new QueryRejectedError({ reason: "cost", detail: `${shape.fields} field selections with fragments expanded > ${LIMITS.maxCost}` });
 }
 
 /**
