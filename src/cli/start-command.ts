@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
+import { startServeServer } from "../serve/create-serve-server.js";
 import { configExists, createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
 /** `backstop start`: with a config, index every configured chain; with none, the self-contained local demo. */
@@ -8,7 +9,8 @@ export function registerStartCommand(program: Command) {
     .command("start")
     .description("run Backstop: index every configured chain; without a config, a self-contained local demo")
     .option("--demo-rounds <n>", "demo only: stop after n rounds of activity (default: run until interrupted)", (v) => Number(v))
-    .action(async (o: { demoRounds?: number }, cmd: Command) => {
+    .option("--no-serve", "do not start the API server (run `backstop serve` separately)")
+    .action(async (o: { demoRounds?: number; serve: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const logger = createCliLogger(g);
       const abort = new AbortController();
@@ -25,6 +27,9 @@ export function registerStartCommand(program: Command) {
       }
       const config = await loadAppConfig(g);
       const store = await openConfigStore(config);
+      // The API server reads through its own connection (on SQLite it never sees the indexers' uncommitted rows).
+      const readerStore = o.serve ? await openConfigStore(config) : undefined;
+      const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
@@ -38,6 +43,8 @@ export function registerStartCommand(program: Command) {
         const failed = results.find((r) => r.status === "rejected");
         if (failed && failed.status === "rejected") throw failed.reason;
       } finally {
+        await server?.close();
+        await readerStore?.close();
         await store.close();
       }
     });

@@ -8,7 +8,9 @@ import { resolveConfig } from "../lib/config.js";
 import { ConfigError } from "../lib/errors.js";
 import type { Logger } from "../lib/logger.js";
 import { openStore, type Store } from "../store/index.js";
+import { createApiKey } from "../serve/api-keys.js";
 import { computeDemoTotals, createDemoSnapshot } from "./liabilities.js";
+import { startDemoServer, type DemoServer } from "./serve.js";
 import { DEMO_PARTS } from "./parts.js";
 import type { DemoPart } from "./types.js";
 
@@ -28,6 +30,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const parts: DemoPart[] = [];
   let store: Store | undefined;
+  let api: DemoServer | undefined;
+  // The demo's API key: made at each start; only its hash goes into the (in-memory) config.
+  const demoKey = createApiKey();
   try {
     for (const start of DEMO_PARTS) {
       const part = await start({ dir, logger: p.logger });
@@ -36,6 +41,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
     }
     const input = {
       store: { sqlitePath: join(dir, "backstop.db") },
+      serve: { apiKeys: [{ name: "demo", hash: demoKey.hash, scopes: ["read", "metrics"] as ("read" | "metrics")[] }] },
       chains: Object.assign({}, ...parts.map((x) => x.chains)),
       assets: Object.assign({}, ...parts.map((x) => x.assets)),
       wallets: parts.flatMap((x) => x.wallets),
@@ -68,10 +74,14 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         const snap = await createDemoSnapshot({ store, dir, assets: config.assets, totals: computeDemoTotals({ reserves, fractionBps: 9000 }), logger: p.logger });
         out("");
         for (const l of snap.lines) out(l);
+        api = await startDemoServer({ config, logger: p.logger, key: demoKey, chain: Object.keys(config.chains).includes("sol") ? "sol" : Object.keys(config.chains)[0]! });
+        out("");
+        for (const l of api.lines) out(l);
         out(`\nstore: ${config.store.sqlitePath}\nfollowing the local chains; Ctrl-C to stop`);
       }
     }
   } finally {
+    await api?.close();
     await store?.close();
     for (const part of parts.reverse()) await part.stop().catch(() => undefined);
   }
