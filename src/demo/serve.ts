@@ -32,6 +32,10 @@ export async function startDemoServer(p: { config: ResolvedConfig; logger: Logge
     `  curl -s ${server.url}/graphql -H 'Authorization: Bearer ${p.key.key}' -H 'Content-Type: application/json' \\`,
     `    -d '${JSON.stringify({ query })}'`,
   ];
+  // The example, asked once over HTTP like a client would: the demo shows it answers.
+  const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { authorization: `Bearer ${p.key.key}`, "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const answer = (await res.json()) as { data?: { balances?: { nodes: unknown[] } } };
+  lines.push(`  → HTTP ${res.status}, ${answer.data?.balances?.nodes.length ?? 0} balances of ${p.chain} (amounts as base-unit strings with decimals and display)`);
   return {
     server,
     lines,
