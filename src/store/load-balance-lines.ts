@@ -47,7 +47,12 @@ export function toStoredWallet(r: Record<string, unknown>): StoredWallet {
  * @throws NotIndexedError, NothingIndexedError (latest "finalized" before any final block)
  */
 export async function loadAsOfBlock(q: ReadQuery, p: { chain: string; atHeight?: number; latest?: "indexed" | "finalized" }): Promise<AsOfBlock | null> {
-  const [cursor] = await q.raw("SELECT height, finalized_height FROM chain_cursors WHERE chain = ?", [p.chain]);
+  // One statement: the cursor and, when a height is asked, its header (the API's hot path).
+  const [cursor] = await q.raw(
+    `SELECT c.height, c.finalized_height, h.hash AS at_hash, h.time AS at_time FROM chain_cursors c
+     LEFT JOIN block_headers h ON h.chain = c.chain AND h.height = ? WHERE c.chain = ?`,
+    [p.atHeight ?? -1, p.chain],
+  );
   if (!cursor) return null;
   const indexed = Number(cursor.height);
   let at = p.atHeight ?? indexed;
@@ -56,7 +61,8 @@ export async function loadAsOfBlock(q: ReadQuery, p: { chain: string; atHeight?:
     at = Number(cursor.finalized_height);
   }
   if (at > indexed || at < 0) throw new NotIndexedError({ chain: p.chain, height: at, indexed });
-  const [header] = await q.raw("SELECT hash, time FROM block_headers WHERE chain = ? AND height = ?", [p.chain, at]);
+  let header: Record<string, unknown> | undefined = p.atHeight === undefined ? undefined : cursor.at_hash == null ? undefined : { hash: cursor.at_hash, time: cursor.at_time };
+  if (p.atHeight === undefined) [header] = await q.raw("SELECT hash, time FROM block_headers WHERE chain = ? AND height = ?", [p.chain, at]);
   if (!header) throw new NotIndexedError({ chain: p.chain, height: at, indexed });
   const finalized = cursor.finalized_height === null ? null : Number(cursor.finalized_height);
   return { chain: p.chain, height: at, hash: String(header.hash), time: Number(header.time), finalized: finalized !== null && at <= finalized };
