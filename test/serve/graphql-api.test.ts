@@ -175,15 +175,15 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
     let producing = true;
     const producer = (async () => {
       while (producing) {
-        runStep(net.chain, world, 6);
-        await new Promise((r) => setTimeout(r, 60));
+        runStep(net.chain, world, 4);
+        await new Promise((r) => setTimeout(r, 100));
       }
     })();
-    let grew = false;
     const startHeight = Number((await writer.store.raw("SELECT height FROM chain_cursors WHERE chain = 'sol'"))[0]!.height);
     try {
-      for (const [i] of world.custody.entries()) {
-        for (const asset of ["SOL", "USDC"]) {
+      // Two (wallet, asset) histories, paged 2 at a time while the indexer follows new blocks.
+      for (const [i, asset] of [[0, "SOL"], [1, "USDC"]] as const) {
+        {
           const seen: any[] = [];
           let after: string | undefined;
           let pages = 0;
@@ -209,7 +209,6 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
             expect(BigInt(c.balanceAfter.value)).toBe(balance);
           }
           if (seen.length > 2) expect(pages).toBeGreaterThan(1);
-          grew ||= full.changes.length > seenKeys.length || full.changes.at(-1)!.height > seen.at(-1).block.height;
         }
       }
     } finally {
@@ -221,8 +220,7 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
     // Blocks really were written while paging.
     const endHeight = Number((await writer.store.raw("SELECT height FROM chain_cursors WHERE chain = 'sol'"))[0]!.height);
     expect(endHeight).toBeGreaterThan(startHeight);
-    expect(typeof grew).toBe("boolean");
-  });
+  }, 300_000); // ~5 s on a quiet machine; headroom for a shared, loaded one
 
   it("/metrics parses as Prometheus text; its heights equal `backstop status --json`", async () => {
     const unauthenticated = await fetch(`${server.url}/metrics`);
