@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { startServeServer } from "../serve/create-serve-server.js";
 import { createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 import { parseHeight } from "./index-command.js";
 
@@ -19,6 +18,8 @@ export function registerServeCommand(program: Command) {
       const logger = createCliLogger(g);
       const config = await loadAppConfig(g);
       const store = await openConfigStore(config);
+      // Loaded here, not at the top: every other command starts without the GraphQL stack.
+      const { startServeServer } = await import("../serve/create-serve-server.js");
       const server = await startServeServer({ store, config, logger }, { port: o.port, host: o.host, dev: o.dev });
       if (o.dev) logger.warn({ msg: "serve --dev: introspection and detailed errors are on" });
       await new Promise<void>((resolve) => {

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
-import { startServeServer } from "../serve/create-serve-server.js";
 import { configExists, createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
 /** `backstop start`: with a config, index every configured chain; with none, the self-contained local demo. */
@@ -29,6 +28,7 @@ export function registerStartCommand(program: Command) {
       const store = await openConfigStore(config);
       // The API server reads through its own connection (on SQLite it never sees the indexers' uncommitted rows).
       const readerStore = o.serve ? await openConfigStore(config) : undefined;
+      const { startServeServer } = await import("../serve/create-serve-server.js");
       const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).

@@ -184,7 +184,7 @@ function send(res: ServerResponse, out: RouteResponse): void {
  */
 function respondError(err: unknown, p: { method: string; path: string; clientAddress: string; logger: Logger }): RouteResponse {
   if (err instanceof HttpError) {
-    if (p.path === "/graphql" || p.path === "/metrics") recordGraphqlRejection(err.reason);
+    if (p.path === "/graphql") recordGraphqlRejection(err.reason);
     p.logger[err.status >= 500 ? "error" : "info"]({ msg: "request refused", method: p.method, path: p.path, status: err.status, code: err.code, reason: err.reason, detail: err.shortMessage, client: p.clientAddress });
     const out = json(err.status, { errors: [{ message: err.publicMessage, extensions: { code: err.code } }] });
     return { ...out, headers: { ...out.headers, ...err.headers } };

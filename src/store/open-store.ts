@@ -268,8 +268,8 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
       };
       try {
         // One snapshot for every read of the request; read-only, so an API bug cannot write.
-        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-        if (opts.timeoutMs) await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`);
+        // One round trip: BEGIN and the time limit together (simple query protocol, no parameters).
+        await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${opts.timeoutMs ? ` SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))};` : ""}`);
         const q: ReadQuery = {
           dialect: "postgres",
           async raw(sql, params = []) {
