@@ -225,6 +225,7 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
   it("/metrics parses as Prometheus text; its heights equal `backstop status --json`", async () => {
     const unauthenticated = await fetch(`${server.url}/metrics`);
     expect(unauthenticated.status).toBe(401);
+    expect((await gql(server.url, undefined, `{ chains { key } }`)).status).toBe(401); // counted as a GraphQL rejection
     const readOnly = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${keys.alertsOnly.key}` } });
     expect(readOnly.status).toBe(403);
     const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${keys.metrics.key}` } });
