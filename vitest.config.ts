@@ -1,6 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // Node loads graphql@16's CommonJS build (no "exports" map); Vite would pick its ESM build for our
+  // sources while graphql-jit and graphql-http require the CommonJS one: two realms ("Cannot use
+  // GraphQLNonNull from another module"). Resolve it as Node does.
+  resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
   test: {
     include: ["test/**/*.test.ts"],
     // Real nodes and databases: each file starts its own on free loopback ports.

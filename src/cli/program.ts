@@ -1,8 +1,10 @@
 import { Command, Option } from "commander";
+import { registerApiKeyCommands } from "./api-key-command.js";
 import { registerBalancesCommand } from "./balances-command.js";
 import { DEFAULT_CONFIG } from "./context.js";
 import { registerIndexCommand } from "./index-command.js";
 import { registerLiabilitiesCommands } from "./liabilities.js";
+import { registerServeCommand } from "./serve-command.js";
 import { registerStartCommand } from "./start-command.js";
 import { registerStatusCommand } from "./status-command.js";
 
@@ -21,5 +23,7 @@ export function createProgram(): Command {
   registerBalancesCommand(program);
   registerStatusCommand(program);
   registerLiabilitiesCommands(program);
+  registerServeCommand(program);
+  registerApiKeyCommands(program);
   return program;
 }

@@ -8,7 +8,8 @@ export function registerStartCommand(program: Command) {
     .command("start")
     .description("run Backstop: index every configured chain; without a config, a self-contained local demo")
     .option("--demo-rounds <n>", "demo only: stop after n rounds of activity (default: run until interrupted)", (v) => Number(v))
-    .action(async (o: { demoRounds?: number }, cmd: Command) => {
+    .option("--no-serve", "do not start the API server (run `backstop serve` separately)")
+    .action(async (o: { demoRounds?: number; serve: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const abort = new AbortController();
       process.once("SIGINT", () => abort.abort());
@@ -26,6 +27,10 @@ export function registerStartCommand(program: Command) {
       const logger = createCliLogger(g);
       const config = await loadAppConfig(g);
       const store = await openConfigStore(config);
+      // The API server reads through its own connection (on SQLite it never sees the indexers' uncommitted rows).
+      const readerStore = o.serve ? await openConfigStore(config) : undefined;
+      const { startServeServer } = await import("../serve/create-serve-server.js");
+      const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
@@ -39,6 +44,8 @@ export function registerStartCommand(program: Command) {
         const failed = results.find((r) => r.status === "rejected");
         if (failed && failed.status === "rejected") throw failed.reason;
       } finally {
+        await server?.close();
+        await readerStore?.close();
         await store.close();
       }
     });

@@ -8,9 +8,11 @@ import { loadAppConfig, openConfigStore } from "../cli/context.js";
 import type { ConfigInput } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
 import type { Store } from "../store/index.js";
+import { createApiKey } from "../serve/api-keys.js";
 import { buildDemoCliCommand, resolveDemoFiles } from "./demo-files.js";
 import { computeDemoTotals, createDemoSnapshot } from "./liabilities.js";
 import { saveDemoConfig } from "./save-demo-config.js";
+import { startDemoServer, type DemoServer } from "./serve.js";
 import { DEMO_PARTS } from "./parts.js";
 import type { DemoPart } from "./types.js";
 
@@ -31,6 +33,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
   const parts: DemoPart[] = [];
   let store: Store | undefined;
   let indexers: Array<{ chainKey: string; indexer: Indexer }> = [];
+  let api: DemoServer | undefined;
+  // The demo's API key: made at each start; only its hash goes into the config (the key is printed once).
+  const demoKey = createApiKey();
   try {
     for (const start of DEMO_PARTS) {
       const part = await start({ dir, logger: p.logger });
@@ -43,6 +48,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
     const secrets: Record<string, string> = Object.assign({}, ...parts.map((x) => x.secrets ?? {}));
     const input: ConfigInput = {
       store: { sqlitePath: join(dir, "backstop.db") },
+      serve: { apiKeys: [{ name: "demo", hash: demoKey.hash, scopes: ["read", "metrics"] as ("read" | "metrics")[] }] },
       chains: Object.assign({}, ...parts.map((x) => x.chains)),
       assets: Object.assign({}, ...parts.map((x) => x.assets)),
       wallets: parts.flatMap((x) => x.wallets),
@@ -75,6 +81,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         const snap = await createDemoSnapshot({ store, dir, assets: config.assets, totals: computeDemoTotals({ reserves, fractionBps: 9000 }), logger: p.logger });
         out("");
         for (const l of snap.lines) out(l);
+        api = await startDemoServer({ config, logger: p.logger, key: demoKey, chain: Object.keys(config.chains).includes("sol") ? "sol" : Object.keys(config.chains)[0]! });
+        out("");
+        for (const l of api.lines) out(l);
         out([
           "",
           `store:  ${config.store.sqlitePath}`,
@@ -89,6 +98,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
   } finally {
     // Indexers first (EVM: Ponder), so nothing is left polling a node that is already gone.
     for (const { indexer } of indexers) await indexer.close?.().catch(() => undefined);
+    await api?.close();
     await store?.close();
     for (const part of parts.reverse()) await part.stop().catch(() => undefined);
   }

@@ -81,8 +81,46 @@ const walletSchema = z
   })
   .strict();
 
+/** Scopes an API key can carry: `read` (queries), `metrics` (/metrics), `alerts:write`, `movements:write` (mutations of later issues). */
+export const API_KEY_SCOPES = ["read", "metrics", "alerts:write", "movements:write"] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+const apiKeySchema = z
+  .object({
+    /** Who or what holds the key (a tool, a team); shown in logs with the key's prefix. */
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a name is [A-Za-z0-9._-], at most 64 characters"),
+    /** `sha256:<64 hex>` of the key, as `backstop keys api-create` prints it; never the key itself. */
+    hash: z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected sha256:<64 lowercase hex> (from `backstop keys api-create`)"),
+    /** What the key may do. */
+    scopes: z.array(z.enum(API_KEY_SCOPES)).min(1),
+    /** Expiry, ISO-8601 with an explicit offset (e.g. 2026-12-31T23:59:59Z); none: the key does not expire. */
+    expiresAt: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/, "ISO-8601 with an explicit offset").optional(),
+    /** A revoked key is refused (401) like an unknown one; kept in the config as a record. Default false. */
+    revoked: z.boolean().optional(),
+  })
+  .strict();
+
+const serveSchema = z
+  .object({
+    /** Interface the API server listens on. Default 127.0.0.1 (loopback only). */
+    host: z.string().min(1).optional(),
+    /** TCP port of the API server. Default 8787. */
+    port: z.number().int().min(0).max(65_535).optional(),
+    /** API keys (hashes only). Default none: every /graphql and /metrics request is refused (401). */
+    apiKeys: z.array(apiKeySchema).optional(),
+    /** Rate limit per API key in points (1 per operation + 1 per alias) per second. Default 50. */
+    rateLimitPerSecond: z.number().min(0.01).max(1_000_000_000).optional(),
+    /** Burst allowance per API key in points (the bucket's size). Default 500. */
+    rateLimitBurst: z.number().int().min(1).max(1_000_000_000).optional(),
+    /** Per-query time limit in milliseconds. Default 5000. */
+    queryTimeoutMs: z.number().int().min(10).max(120_000).optional(),
+  })
+  .strict();
+
 const configSchema = z
   .object({
+    /** The API server (`backstop serve`, also run by `backstop start`). */
+    serve: serveSchema.optional(),
     /** Embedded store: SQLite file. Default `.backstop/backstop.db`. Postgres is chosen by DATABASE_URL. */
     store: z.object({ sqlitePath: z.string().optional() }).strict().optional(),
     chains: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "chain keys are lowercase [a-z0-9-]"), chainSchema),
@@ -114,6 +152,9 @@ export type ResolvedChain = Omit<z.output<typeof chainSchema>, "rpc"> & {
 };
 export type ResolvedAsset = z.output<typeof assetSchema> & { id: string; symbol: string };
 export type ResolvedWallet = z.output<typeof walletSchema> & { gapLimit: number };
+export type ApiKeyConfig = z.output<typeof apiKeySchema>;
+/** The API server's settings with defaults applied. */
+export type ResolvedServe = { host: string; port: number; apiKeys: ApiKeyConfig[]; rateLimitPerSecond: number; rateLimitBurst: number; queryTimeoutMs: number };
 
 /** A validated configuration with environment references resolved. */
 export type ResolvedConfig = {
@@ -122,6 +163,7 @@ export type ResolvedConfig = {
   assets: Record<string, ResolvedAsset>;
   wallets: ResolvedWallet[];
   store: { sqlitePath: string; databaseUrl: string | undefined; pgSchema: string | undefined };
+  serve: ResolvedServe;
   /** Extra top-level sections (later issues: rules, api keys), validated by their owners. */
   raw: Record<string, unknown>;
 };
@@ -242,8 +284,18 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     return { ...w, gapLimit: w.gapLimit ?? 20 };
   });
 
+  const keyNames = new Map<string, number>();
+  const keyHashes = new Map<string, number>();
+  (c.serve?.apiKeys ?? []).forEach((k, i) => {
+    if (keyNames.has(k.name)) problems.push(`serve.apiKeys[${i}].name: "${k.name}" is already used by serve.apiKeys[${keyNames.get(k.name)}]`);
+    else keyNames.set(k.name, i);
+    if (keyHashes.has(k.hash)) problems.push(`serve.apiKeys[${i}].hash: the same key as serve.apiKeys[${keyHashes.get(k.hash)}]`);
+    else keyHashes.set(k.hash, i);
+    if (k.expiresAt !== undefined && Number.isNaN(Date.parse(k.expiresAt))) problems.push(`serve.apiKeys[${i}].expiresAt: not a valid date`);
+  });
+
   if (problems.length) throw new ConfigError({ path: p.path, problems });
-  const { store, chains: _c, assets: _a, wallets: _w, ...raw } = c;
+  const { store, serve, chains: _c, assets: _a, wallets: _w, ...raw } = c;
   return {
     path: p.path,
     chains,
@@ -253,6 +305,14 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       sqlitePath: store?.sqlitePath ?? ".backstop/backstop.db",
       databaseUrl: p.env.DATABASE_URL || undefined,
       pgSchema: p.env.BACKSTOP_PG_SCHEMA || undefined,
+    },
+    serve: {
+      host: serve?.host ?? "127.0.0.1",
+      port: serve?.port ?? 8787,
+      apiKeys: serve?.apiKeys ?? [],
+      rateLimitPerSecond: serve?.rateLimitPerSecond ?? 50,
+      rateLimitBurst: serve?.rateLimitBurst ?? 500,
+      queryTimeoutMs: serve?.queryTimeoutMs ?? 5000,
     },
     raw,
   };

@@ -27,10 +27,11 @@ export const ERROR_CODES = {
   // CHAIN
   CHAIN__DEEP_REORG: "A reorg reaches deeper than the chain's finality depth: the indexer halts instead of silently diverging.",
   // CLI
+  CLI__INVALID_API_KEY_OPTION: "An option of `keys api-create` is invalid (name, scopes, expiry).",
   CLI__INVALID_ROW_COUNT: "--row-count is not a non-negative integer.",
   CLI__NOT_INDEXED: "The requested height is above the indexed tip (or below the first indexed block).",
   CLI__UNKNOWN_CHAIN: "--chain names no configured chain.",
-  CLI__UNKNOWN_WALLET: "--wallet names no wallet of the chain.",
+  CLI__UNKNOWN_WALLET: "--wallet (or a wallet argument of the API) names no wallet of the chain.",
   // CONFIG
   CONFIG__ENV_FILE_MALFORMED: "A line of the --env-file is not NAME=value, or sets a name twice; names the line, never its value.",
   CONFIG__ENV_FILE_PERMISSIONS: "The --env-file (secrets) is accessible to other users or writable by its group: chmod 600 it.",
@@ -101,6 +102,21 @@ export const ERROR_CODES = {
   RPC__TRANSPORT: "The transport failed or the provider answered with an HTTP error or invalid JSON.",
   RPC__UNAUTHORIZED: "The provider rejected our credentials.",
   RPC__UNAVAILABLE: "Every provider failed after retries; the indexer pauses without skipping anything.",
+  // SERVE
+  SERVE__BAD_REQUEST: "A malformed API request: not JSON, no query, JSON nested past the limit (400).",
+  SERVE__BODY_TOO_LARGE: "An API request body over the size limit (413).",
+  SERVE__FORBIDDEN: "The API key is valid but lacks the scope the operation needs (403).",
+  SERVE__INTERNAL: "An unexpected failure while answering an API request (details stay in the log).",
+  SERVE__INVALID_ARGUMENT: "A GraphQL argument out of range or malformed (a field error).",
+  SERVE__METHOD_NOT_ALLOWED: "A method the route does not serve, e.g. a mutation over GET (405).",
+  SERVE__NOT_FOUND: "No such route (404).",
+  SERVE__NOT_READY: "The server cannot reach its store (503 from /readyz).",
+  SERVE__QUERY_REJECTED: "A GraphQL document refused before any resolver ran: depth, aliases, directives, tokens, cost, page size, batch, invalid (400).",
+  SERVE__QUERY_TIMEOUT: "A GraphQL query ran past the per-query time limit (503).",
+  SERVE__RATE_LIMITED: "An API key (or a client failing to authenticate) is over its rate limit (429 with Retry-After).",
+  SERVE__UNAUTHORIZED: "Missing, malformed, unknown, revoked or expired API key, or a key in the query string (401, no detail).",
+  SERVE__UNKNOWN_CHAIN: "A GraphQL chain argument that names no configured chain.",
+  SERVE__UNSUPPORTED_MEDIA_TYPE: "An API request body that is not application/json (415).",
   // SOLANA
   SOLANA__BALANCE_MISMATCH: "The balance the indexer derived differs from the chain's own account state at the same finalized slot.",
   SOLANA__BIRTHDAY_NOT_FINALIZED: "No finalized block at or after the configured birthday slot yet.",
@@ -118,6 +134,8 @@ export const ERROR_CODES = {
   STORE__INSTANCE_LOCK_HELD: "Another Backstop process holds the instance lock (e.g. indexes the same chain into the same store).",
   STORE__INSTANCE_LOCK_LOST: "This process's instance lock was taken over (it missed heartbeats past the ttl) or deleted: stop writing.",
   STORE__INVARIANT: "A write would break a store invariant (e.g. a block that does not extend the cursor).",
+  STORE__NOTHING_INDEXED: "A read as of the chain's latest (or latest final) block, before the chain has one.",
+  STORE__QUERY_TIMEOUT: "A store read ran past its time limit and was cancelled by the database (Postgres statement_timeout).",
   STORE__READ_ONLY: "The store is read-only (a replica, or a failover in progress); nothing was written (retried).",
   STORE__SCHEMA_TOO_NEW: "The database holds migrations this binary does not know (a rollback deploy): refuse to start.",
   STORE__UNAVAILABLE: "The store cannot be opened or reached.",

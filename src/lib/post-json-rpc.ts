@@ -1,3 +1,5 @@
+import { isBackstopError } from "./errors.js";
+import { recordRpcRequest } from "./metrics.js";
 import { RpcAuthError, RpcTimeoutError, RpcTransportError } from "./rpc-errors.js";
 
 /** One JSON-RPC endpoint: the URL without credentials, its host (the only part errors name), optional basic auth. */
@@ -10,9 +12,28 @@ export type RpcBody<T> = { result?: T; error?: { code: number; message: string }
  * POSTs one JSON-RPC request with a timeout and returns the HTTP status and the parsed body.
  * Transport failures become typed errors naming method and host only (never the URL, where
  * keys live); what a status or an error code means is left to each chain's client.
+ * Every request is counted in the metrics (backstop_rpc_*: by chain, provider host and method).
  * @throws RpcTimeoutError, RpcAuthError (401/403), RpcTransportError (network, cut-off body, invalid JSON)
  */
-export async function postJsonRpc<T>(p: {
+export async function postJsonRpc<T>(p: PostJsonRpcParameters): Promise<{ status: number; body: RpcBody<T> }> {
+  const started = performance.now();
+  let errorCode: string | undefined;
+  try {
+    const out = await sendJsonRpc<T>(p);
+    // A JSON-RPC error or a non-2xx answer is an error for the metrics, whatever the chain client makes of it.
+    if (out.body && typeof out.body === "object" && out.body.error) errorCode = "json_rpc_error";
+    else if (out.status < 200 || out.status > 299) errorCode = "http_status";
+    return out;
+  } catch (err) {
+    errorCode = isBackstopError(err) ? err.code : "RPC__TRANSPORT";
+    throw err;
+  } finally {
+    recordRpcRequest({ chain: p.chain, provider: p.endpoint.host, method: p.method, seconds: (performance.now() - started) / 1000, errorCode });
+  }
+}
+
+/** What postJsonRpc sends, where, and how long it waits. */
+export type PostJsonRpcParameters = {
   chain: string;
   endpoint: RpcEndpoint;
   method: string;
@@ -22,7 +43,9 @@ export async function postJsonRpc<T>(p: {
   timeoutMs: number;
   /** Body parser; default JSON.parse. Solana passes one that keeps u64 integers exact. */
   parse?: (text: string) => unknown;
-}): Promise<{ status: number; body: RpcBody<T> }> {
+};
+
+async function sendJsonRpc<T>(p: PostJsonRpcParameters): Promise<{ status: number; body: RpcBody<T> }> {
   const { chain, method, endpoint: e } = p;
   let res: Response;
   try {

@@ -77,3 +77,35 @@ export class StoreTransientError extends BackstopError {
     });
   }
 }
+
+/** A read ran past its time limit and was cancelled by the database (Postgres statement_timeout). */
+export class StoreQueryTimeoutError extends BackstopError {
+  override name = "StoreQueryTimeoutError";
+  constructor(p: { timeoutMs: number; cause?: unknown }) {
+    super("STORE__QUERY_TIMEOUT", `A store read ran past its ${p.timeoutMs} ms limit and was cancelled.`, { cause: p.cause });
+  }
+}
+
+/** The requested height is above the indexed tip (or below the first indexed block). */
+export class NotIndexedError extends BackstopError {
+  override name = "NotIndexedError";
+  constructor(p: { chain: string; height: number; indexed: number }) {
+    super("CLI__NOT_INDEXED", `Height ${p.height} of ${p.chain} is not indexed (indexed tip: ${p.indexed}).`);
+  }
+}
+
+/** A wallet (label or address) that is not a wallet of the chain. */
+export class UnknownWalletError extends BackstopError {
+  override name = "UnknownWalletError";
+  constructor(p: { chain: string; wallet: string }) {
+    super("CLI__UNKNOWN_WALLET", `No wallet "${p.wallet}" on ${p.chain}.`);
+  }
+}
+
+/** A read as of the chain's latest (or latest final) block, before the chain has one. */
+export class NothingIndexedError extends BackstopError {
+  override name = "NothingIndexedError";
+  constructor(p: { chain: string; finalized: boolean }) {
+    super("STORE__NOTHING_INDEXED", p.finalized ? `No block of ${p.chain} is final yet.` : `Nothing of ${p.chain} is indexed yet.`);
+  }
+}

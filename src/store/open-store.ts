@@ -7,7 +7,8 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { redact } from "../lib/logger.js";
 import { isBackstopError } from "../lib/errors.js";
-import { SchemaTooNewError, StoreCorruptError, StoreInvariantError, StoreTransientError, StoreUnavailableError } from "./errors.js";
+import { recordStoreTransaction } from "../lib/metrics.js";
+import { SchemaTooNewError, StoreCorruptError, StoreInvariantError, StoreQueryTimeoutError, StoreTransientError, StoreUnavailableError } from "./errors.js";
 import type { BlockEventSink } from "./block-events.js";
 import { MIGRATIONS } from "./migrations/index.js";
 import * as pgSchema from "./schema-pg.js";
@@ -37,13 +38,18 @@ export type Store = {
    * given sees the same committed state, even while another process commits (a balance and its
    * block header never come from two different commits). SQLite: a deferred read transaction in
    * WAL mode, which takes no write lock (writers go on); Postgres: REPEATABLE READ READ ONLY on one
-   * connection. fn must not write (no tx inside).
+   * connection. fn must not write (no tx inside). `timeoutMs` bounds each statement on Postgres
+   * (statement_timeout), so an API request cannot hold a connection for long.
+   * @throws StoreQueryTimeoutError (Postgres, past timeoutMs), StoreInvariantError (a write inside), the store's typed errors
    */
-  read<T>(fn: (store: Store) => Promise<T>): Promise<T>;
+  read<T>(fn: (store: Store) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
   /** Runs raw SQL (migrations, admin), returning rows. */
   raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 };
+
+/** The reads available inside Store.read: raw SQL with `?` placeholders, rows as plain objects. */
+export type ReadQuery = Pick<Store, "dialect" | "raw">;
 
 export type OpenStoreParameters = {
   /** postgres:// URL; when set the store is Postgres. */
@@ -107,7 +113,10 @@ function openSqlite(path: string): Store {
         sqlite.exec("BEGIN DEFERRED");
         reading = true;
         try {
-          return await fn(store);
+          // Reads nested in a read (a read model called inside another) run inside the same snapshot;
+          // queued behind it they would wait for it forever.
+          const view: Store = { ...store, read: (inner) => inner(view) };
+          return await fn(view);
         } finally {
           reading = false;
           if (sqlite.inTransaction) sqlite.exec("COMMIT");
@@ -123,13 +132,16 @@ function openSqlite(path: string): Store {
       // Queued behind the read it was called from, it would wait for itself forever.
       if (reading) return Promise.reject(new StoreInvariantError({ message: "No writes inside store.read: a read snapshot is read-only." }));
       const run = async () => {
+        const started = performance.now();
         sqlite.exec("BEGIN IMMEDIATE");
         try {
           const out = await fn(db);
           sqlite.exec("COMMIT");
+          recordStoreTransaction({ dialect: "sqlite", seconds: (performance.now() - started) / 1000, ok: true });
           return out;
         } catch (err) {
           if (sqlite.inTransaction) sqlite.exec("ROLLBACK");
+          recordStoreTransaction({ dialect: "sqlite", seconds: (performance.now() - started) / 1000, ok: false });
           throw err;
         }
       };
@@ -228,11 +240,13 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     blockEventSinks: [],
     t: pgSchema as unknown as Tables,
     target: redact(url),
-    async read<T>(fn: (s: Store) => Promise<T>): Promise<T> {
+    async read<T>(fn: (s: Store) => Promise<T>, opts: { timeoutMs?: number } = {}): Promise<T> {
       const client = await connect();
       let broken: Error | undefined;
       try {
-        await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // One round trip: the snapshot and the per-statement time limit together (simple query protocol).
+        const limit = opts.timeoutMs ? ` SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))};` : "";
+        await client.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;${limit}`);
         const view: Store = {
           ...store,
           db: clientDb(client),
@@ -245,6 +259,8 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
         return out;
       } catch (err) {
         await client.query("ROLLBACK").catch(() => undefined);
+        // 57014: statement_timeout cancelled a statement of this read.
+        if ((err as { code?: unknown }).code === "57014") throw new StoreQueryTimeoutError({ timeoutMs: opts.timeoutMs ?? 0, cause: err });
         const mapped = mapStoreError(err, redact(url));
         if (mapped instanceof StoreUnavailableError) broken = err as Error; // discard the connection
         throw mapped;
@@ -258,6 +274,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
       // later pool.end() hung forever. Here the client is always released; a broken one is discarded.
       const client = await connect();
       let failure: unknown;
+      const started = performance.now();
       try {
         await client.query("BEGIN");
         try {
@@ -272,6 +289,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
         failure = err;
         throw mapStoreError(err, redact(url));
       } finally {
+        recordStoreTransaction({ dialect: "postgres", seconds: (performance.now() - started) / 1000, ok: failure === undefined });
         // Discard the connection unless the failure was an ordinary SQL error on a healthy one.
         const mapped = failure === undefined ? undefined : mapStoreError(failure, "");
         client.release(mapped instanceof StoreUnavailableError ? (failure as Error) : undefined);
@@ -286,6 +304,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
   };
   return store;
 }
+
 
 /**
  * Turns a transient database failure into a typed, retryable error (the indexers pause and retry

@@ -70,6 +70,12 @@ describe("npm start without a config (the local demo)", () => {
     expect(stderr).toMatch(/"msg":"reorg"/);
     // Round 2: new activity was followed.
     expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+448/);
+    // The API server: URL, a demo key made at this start, and an example query that answered.
+    expect(stdout).toMatch(/GraphQL API: http:\/\/127\.0\.0\.1:\d+\/graphql/);
+    const demoKey = /demo API key [^:]*: (bsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(stdout)?.[1];
+    expect(demoKey).toBeDefined();
+    expect(stdout).toMatch(/→ HTTP 200, 6 balances of sol/);
+    expect(stderr).not.toContain(demoKey);
     // The demo's node API key is a secret even locally: never in the logs.
     expect(stderr).not.toMatch(/http:\/\/x:[0-9a-f]{8,}@/);
 
