@@ -21,10 +21,13 @@ export const ERROR_CODES = {
   BITCOIN__DESCRIPTOR_PRIVATE_KEY: "The descriptor holds a private key (xprv/tprv or WIF): Backstop is watch-only and refuses it.",
   BITCOIN__DESCRIPTOR_UNSUPPORTED: "A valid output descriptor of a form Backstop does not watch (pk, combo, raw, bare multi, tr script trees, miniscript...).",
   BITCOIN__DESCRIPTOR_WRONG_NETWORK: "The descriptor's extended keys are for another network (xpub on a test network, tpub on mainnet).",
+  BITCOIN__BITS_OUT_OF_RANGE: "A header's bits encode a negative, zero or overflowing target, or one easier than the network's proof-of-work limit.",
+  BITCOIN__HASH_ABOVE_TARGET: "A header's hash is above the target its bits encode: a block without proof of work (a made-up chain).",
   BITCOIN__INCONSISTENT_BLOCK: "The node's block data contradicts itself (hash, parent or merkle root): a lying or broken provider.",
   BITCOIN__MALFORMED_BLOCK: "Raw block bytes that do not parse as a block (truncated, trailing bytes, bad varints).",
   BITCOIN__MERKLE_ROOT_MISMATCH: "A block whose transactions do not hash to the merkle root in its header.",
   BITCOIN__NODE_SYNCING: "The node is still syncing (initial block download, or headers ahead of blocks); its tip is not the chain's.",
+  BITCOIN__UNEXPECTED_BITS: "A header's bits are not what the difficulty rule requires at its height (retarget, parent's bits, testnet's 20-minute rule, regtest's fixed target).",
   BITCOIN__WRONG_NETWORK: "The node is on another network than the chain's descriptor (genesis hash differs). Fatal.",
   // CHAIN
   CHAIN__DEEP_REORG: "A reorg reaches deeper than the chain's finality depth: the indexer halts instead of silently diverging.",
