@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   BITCOIN__MALFORMED_BLOCK: "Raw block bytes that do not parse as a block (truncated, trailing bytes, bad varints).",
   BITCOIN__MERKLE_ROOT_MISMATCH: "A block whose transactions do not hash to the merkle root in its header.",
   BITCOIN__NODE_SYNCING: "The node is still syncing (initial block download, or headers ahead of blocks); its tip is not the chain's.",
+  BITCOIN__OUTPUTS_EXCEED_INPUTS: "A transaction whose inputs are all custody outputs of known value pays out more than they hold (an invalid block).",
   BITCOIN__UNEXPECTED_BITS: "A header's bits are not what the difficulty rule requires at its height (retarget, parent's bits, testnet's 20-minute rule, regtest's fixed target).",
   BITCOIN__WRONG_NETWORK: "The node is on another network than the chain's descriptor (genesis hash differs). Fatal.",
   // CHAIN
