@@ -2,10 +2,13 @@
 // change, batched withdrawals, custody-to-custody moves, consolidations, outside inputs, OP_RETURN),
 // and, on random transactions, the invariant the alerts and the reconciliation rely on: a wallet's
 // legs in a transaction sum to its balance change in it.
+import { address as bitcoinAddress, Block, networks, Transaction } from "bitcoinjs-lib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildBitcoinTransferTxs, computeBitcoinTransfers, computeCounterparty, OutputsExceedInputsError, type BitcoinTransferTx } from "../../../src/chains/bitcoin/compute-bitcoin-transfers.js";
+import { ensureEccLib } from "../../../src/chains/bitcoin/ensure-ecc-lib.js";
 import type { TransferInput } from "../../../src/store/index.js";
+import { BIG_TXS, loadFixture, REAL_BLOCKS } from "./block-fixtures.js";
 
 const P2WPKH = (n: number) => `0014${n.toString(16).padStart(40, "0")}`;
 const legsOf = (txs: BitcoinTransferTx[]) => computeBitcoinTransfers({ asset: "BTC", network: "regtest", txs });
@@ -144,5 +147,40 @@ describe("buildBitcoinTransferTxs", () => {
       { txIndex: 1, txid: "a", spent: [], outputs: [{ vout: 0, value: 10n, script: P2WPKH(1), walletId: 1 }] },
       { txIndex: 2, txid: "b", inputCount: 1, spent: [{ walletId: 1, value: 10n, script: P2WPKH(1) }], outputs: [{ vout: 0, value: 2n, script: P2WPKH(9), walletId: null }, { vout: 1, value: 7n, script: P2WPKH(2), walletId: 2 }] },
     ]);
+  });
+});
+
+describe("computeCounterparty", () => {
+  it("names every output of real mainnet blocks (and a 69,420-output testnet transaction) as bitcoinjs-lib's fromOutputScript does", () => {
+    ensureEccLib();
+    const cases: Array<[Buffer[], "mainnet" | "testnet"]> = [
+      [REAL_BLOCKS.flatMap((h) => Block.fromBuffer(loadFixture(`block-${h}`)).transactions!.flatMap((t) => t.outs.map((o) => o.script))), "mainnet"],
+      [Transaction.fromBuffer(loadFixture(`tx-${BIG_TXS.outputs69k}`)).outs.slice(0, 5000).map((o) => o.script), "testnet"],
+    ];
+    let named = 0;
+    for (const [scripts, network] of cases) {
+      for (const script of scripts) {
+        let expected: string;
+        try {
+          expected = bitcoinAddress.fromOutputScript(script, network === "mainnet" ? networks.bitcoin : networks.testnet);
+        } catch {
+          expected = `script:${script.toString("hex")}`;
+        }
+        expect(computeCounterparty(script.toString("hex"), network)).toBe(expected);
+        if (!expected.startsWith("script:")) named++;
+      }
+    }
+    expect(named).toBeGreaterThan(9000);
+  });
+
+  it("encodes every witness version (BIP-350), and names anything else by its script", () => {
+    const v = (version: number, len: number) => Buffer.concat([Buffer.from([version === 0 ? 0 : 0x50 + version, len]), Buffer.alloc(len, 7)]).toString("hex");
+    expect(computeCounterparty(v(0, 20), "regtest")).toMatch(/^bcrt1q/);
+    expect(computeCounterparty(v(0, 32), "mainnet")).toMatch(/^bc1q.{58}$/);
+    expect(computeCounterparty(v(1, 32), "mainnet")).toBe(bitcoinAddress.toBech32(Buffer.alloc(32, 7), 1, "bc"));
+    expect(computeCounterparty(v(2, 16), "testnet")).toBe(bitcoinAddress.toBech32(Buffer.alloc(16, 7), 2, "tb"));
+    expect(computeCounterparty(v(0, 25), "mainnet")).toBe(`script:${v(0, 25)}`);
+    expect(computeCounterparty("6a", "mainnet")).toBe("script:6a");
+    expect(computeCounterparty("", "mainnet")).toBe("script:");
   });
 });
