@@ -3,10 +3,14 @@
 // (a) the fast scan path, (c) scan + match + saveBlock into SQLite, as the indexer runs it.
 // Options (env): BENCH_SECONDS per phase (default 8), BENCH_SEED (default 1),
 // BENCH_PHASES (default "b,a,c"; e.g. "c" to profile the store alone).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { gunzipSync } from "node:zlib";
+import { createHash } from "node:crypto";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Block } from "bitcoinjs-lib";
+import { buildBitcoinTransferTxs, computeBitcoinTransfers } from "../../src/chains/bitcoin/compute-bitcoin-transfers.js";
+import { createHeaderWorkChecker } from "../../src/chains/bitcoin/create-header-work-checker.js";
 import { createWatchSet, encodeOutpoint, type WatchSet } from "../../src/chains/bitcoin/create-watch-set.js";
 import { parseBlockWithBitcoinjs } from "../../src/chains/bitcoin/parse-block-with-bitcoinjs.js";
 import { scanBlock, type ScanBlockReturnType } from "../../src/chains/bitcoin/scan-block.js";
@@ -18,6 +22,7 @@ import {
   saveWallets,
   type BalanceChangeInput,
   type OutpointSpend,
+  type TransferInput,
   type UtxoInput,
 } from "../../src/store/index.js";
 import { createRng, generateBlock, randomMixScript, refreshMerkleRoot, type BlockTemplate } from "./generate-blocks.js";
@@ -33,7 +38,7 @@ const DEPOSITS_PER_BLOCK = 6;
 const WITHDRAWALS_PER_BLOCK = 3; // each spends one custody UTXO and pays change back to custody
 const TARGET_BLOCKS_PER_S = 300;
 const CHAIN = "bitcoin";
-const PHASES = new Set((process.env.BENCH_PHASES ?? "b,a,c").split(","));
+const PHASES = new Set((process.env.BENCH_PHASES ?? "b,a,h,c").split(","));
 
 type Owner = { walletId: number; addressId: number };
 
@@ -114,11 +119,35 @@ async function main() {
     const r = timeBox(PHASE_SECONDS, () => {
       const raw = sim.nextBlock();
       const res = scanBlock(raw, ws);
-      matches += sim.apply(res).changes.length;
+      matches += sim.apply(res, { legs: false }).changes.length;
       return raw.length;
     });
     results.push(row("(a) scanBlock parse + match", r, `${fmt(matches / r.blocks, 1)} balance changes/block`));
     log(`watch set of ${WATCHED.toLocaleString("en")} scripts built in ${fmt(setupMs, 0)} ms`);
+  }
+
+  // (h) The proof-of-work check per header (hash meets target, difficulty rule), on 2,018 real
+  // mainnet headers across a retarget (test/fixtures/bitcoin/), against the merkle check's cost.
+  if (PHASES.has("h")) {
+    const raw = gunzipSync(readFileSync(new URL("../../test/fixtures/bitcoin/mainnet-headers-826560-828577.bin.gz", import.meta.url)));
+    const first = 826_560;
+    const n = raw.length / 80;
+    const fields = Array.from({ length: n }, (_, i) => {
+      const h = raw.subarray(i * 80, i * 80 + 80);
+      return { height: first + i, hash: Buffer.from(sha256d(h)).reverse().toString("hex"), prevHash: Buffer.from(h.subarray(4, 36)).reverse().toString("hex"), bits: h.readUInt32LE(72), time: h.readUInt32LE(68) };
+    });
+    let checked = 0;
+    const start = performance.now();
+    const cpu0 = process.cpuUsage();
+    while (performance.now() - start < (PHASE_SECONDS / 4) * 1000) {
+      // A checker that saw the period's first block (as a running indexer has), then every header.
+      const checker = createHeaderWorkChecker({ chain: CHAIN, network: "mainnet", fetchHeaderAt: async (h) => raw.subarray((h - first) * 80, (h - first) * 80 + 80) });
+      for (let i = 1; i < n; i++) await checker.check(fields[i]!);
+      checked += n - 1;
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const us = (cpu.user + cpu.system) / checked;
+    results.push(`(h) proof-of-work check (target, retarget rule)  ${checked} headers: ${fmt(us, 1)} µs of CPU per header (the merkle check: see (a'))`);
   }
 
   // (c) Parse + match + store: what `backstop index` does per block, on SQLite.
@@ -158,6 +187,7 @@ async function main() {
       ];
       for (const { name, verifyMerkleRoot, perTx, seconds } of modes) {
         let rows = 0;
+        let legs = 0;
         let scanMs = 0;
         let storeMs = 0;
         const excluded = { ms: 0, cpuUs: 0 };
@@ -188,9 +218,11 @@ async function main() {
                 block: { chain: CHAIN, height, hash: res.header.hash, parentHash: res.header.prevHash, time: res.header.time },
                 changes: block.changes,
                 utxos: { created: block.created, spent: block.spent },
+                transfers: block.transfers,
               });
               if (block.addressIds.length > 0) await markAddressesUsedIn(store, db, { ids: block.addressIds, height });
               rows += block.changes.length;
+              legs += block.transfers.length;
               bytes += raw.length;
             }
           });
@@ -201,8 +233,8 @@ async function main() {
         totalRows += rows;
         results.push(row(name, r, `${fmt(rows / r.seconds, 0)} balance rows/s`));
         results.push(
-          `    per block: scan + match ${fmt(scanMs / r.blocks, 2)} ms, store ${fmt((storeMs - excluded.ms) / r.blocks, 2)} ms (wall) ` +
-            `(${fmt(rows / r.blocks, 1)} balance rows, ${DEPOSITS_PER_BLOCK + WITHDRAWALS_PER_BLOCK} UTXOs created, ${WITHDRAWALS_PER_BLOCK} spent)`,
+          `    per block: scan + match + legs ${fmt(scanMs / r.blocks, 2)} ms, store ${fmt((storeMs - excluded.ms) / r.blocks, 2)} ms (wall) ` +
+            `(${fmt(rows / r.blocks, 1)} balance rows, ${fmt(legs / r.blocks, 1)} transfer legs, ${DEPOSITS_PER_BLOCK + WITHDRAWALS_PER_BLOCK} UTXOs created, ${WITHDRAWALS_PER_BLOCK} spent)`,
         );
         if (name.startsWith("(c) ")) {
           const rate = r.blocks / r.seconds;
@@ -235,7 +267,7 @@ async function main() {
 function createChainSim(templates: BlockTemplate[], ws: WatchSet, owners: Map<string, Owner>) {
   let prevHash = Buffer.alloc(32);
   const live: Uint8Array[] = [];
-  const utxos = new Map<string, { value: bigint; walletId: number }>();
+  const utxos = new Map<string, { value: bigint; walletId: number; script: string }>();
   const sim = {
     height: 840_000,
     /** The template the current (last patched) block was made from. */
@@ -254,7 +286,15 @@ function createChainSim(templates: BlockTemplate[], ws: WatchSet, owners: Map<st
       }
       return raw;
     },
-    apply(res: ScanBlockReturnType) {
+    apply(res: ScanBlockReturnType, p: { legs?: boolean } = {}) {
+      // The transfer legs as the indexer computes them, from the state before this block.
+      let transfers: TransferInput[] = [];
+      if (p.legs !== false) {
+        const txs = buildBitcoinTransferTxs({ block: res, walletOfScript: (s) => owners.get(s)?.walletId, spentOutput: (txid, vout) => utxos.get(`${txid}:${vout}`) });
+        // The synthetic values do not balance (a withdrawal may pay more than the output it spends):
+        // count one outside input, so the legs are computed without asserting the fee.
+        transfers = computeBitcoinTransfers({ asset: "BTC", network: "mainnet", txs: txs.map((t) => (t.inputCount === undefined ? t : { ...t, inputCount: t.inputCount + 1 })) });
+      }
       const deltas = new Map<string, BalanceChangeInput>();
       const created: UtxoInput[] = [];
       const spent: OutpointSpend[] = [];
@@ -270,7 +310,7 @@ function createChainSim(templates: BlockTemplate[], ws: WatchSet, owners: Map<st
         created.push({ txid: o.txid, vout: o.vout, walletId: owner.walletId, addressId: owner.addressId, script: o.script, value: o.value });
         addressIds.push(owner.addressId);
         addDelta(owner.walletId, o.txid, o.value);
-        utxos.set(`${o.txid}:${o.vout}`, { value: o.value, walletId: owner.walletId });
+        utxos.set(`${o.txid}:${o.vout}`, { value: o.value, walletId: owner.walletId, script: o.script });
         ws.addOutpoint(o.txid, o.vout);
         live.push(encodeOutpoint(o.txid, o.vout));
       }
@@ -284,7 +324,7 @@ function createChainSim(templates: BlockTemplate[], ws: WatchSet, owners: Map<st
       }
       prevHash = Buffer.from(res.header.hash, "hex").reverse();
       sim.height++;
-      return { changes: [...deltas.values()], created, spent, addressIds };
+      return { changes: [...deltas.values()], created, spent, addressIds, transfers };
     },
   };
   return sim;
@@ -374,6 +414,10 @@ function kindOf(s: Buffer): string {
   if (s.length === 23 && s[0] === 0xa9) return "P2SH";
   if (s[0] === 0x6a) return "OP_RETURN";
   return "other";
+}
+
+function sha256d(b: Uint8Array): Buffer {
+  return createHash("sha256").update(createHash("sha256").update(b).digest()).digest();
 }
 
 function fmt(n: number, digits: number): string {

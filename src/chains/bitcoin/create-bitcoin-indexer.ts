@@ -14,10 +14,13 @@ import type { Indexer, IndexerContext, IndexerRunParameters } from "../indexer.j
 import { RpcMethodError } from "../../lib/rpc-errors.js";
 import { sleep } from "../../lib/sleep.js";
 import { createBitcoinRpc, type BitcoinRpc } from "./create-bitcoin-rpc.js";
+import { buildBitcoinTransferTxs, computeBitcoinTransfers } from "./compute-bitcoin-transfers.js";
+import { createHeaderWorkChecker } from "./create-header-work-checker.js";
 import { createWatchSet, type WatchSet } from "./create-watch-set.js";
 import { BitcoinConfigError, DeepReorgError, NodeSyncingError, WrongNetworkError } from "./errors.js";
 import { matchBlock, type MatchedBlock } from "./match-block.js";
 import { syncWalletAddresses } from "./sync-wallet-addresses.js";
+import type { BitcoinNetworkName } from "./wallet-errors.js";
 
 /**
  * Blocks fetched ahead while catching up, and stored together in one transaction
@@ -41,17 +44,24 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
   const rpc: BitcoinRpc = createBitcoinRpc({ chain: ctx.chainKey, urls: chain.rpc, timeoutMs: chain.rpcTimeoutMs });
   const startHeight = chain.startHeight;
   const verifyMerkleRoot = chain.verifyMerkleRoot;
+  // Proof of work (issue 8 item 4): every header's work and difficulty bits, checked before the
+  // block is used; it reads the node only to anchor itself (create-header-work-checker.ts).
+  const work = createHeaderWorkChecker({
+    chain: ctx.chainKey,
+    network: chain.descriptor.network as BitcoinNetworkName,
+    fetchHeaderAt: async (height) => rpc.getRawBlockHeader(await rpc.getBlockHash(height)),
+  });
 
   // In-memory mirrors of the store, rebuilt from it whenever a write fails.
   let scripts = new Map<string, WalletAddressRow>();
-  let unspent = new Map<string, { walletId: number; value: bigint }>();
+  let unspent = new Map<string, { walletId: number; value: bigint; script: string }>();
   // The scan path's view of the same: watched scripts and custody outpoints in wire form.
   let watch: WatchSet = createWatchSet();
 
   async function reloadState() {
     const addresses = await syncWalletAddresses({ store, config: ctx.config, chainKey: ctx.chainKey });
     scripts = new Map(addresses.filter((a) => a.script).map((a) => [a.script!, a]));
-    unspent = new Map((await loadUnspent(store, { chain: ctx.chainKey })).map((u) => [`${u.txid}:${u.vout}`, { walletId: u.walletId, value: u.value }]));
+    unspent = new Map((await loadUnspent(store, { chain: ctx.chainKey })).map((u) => [`${u.txid}:${u.vout}`, { walletId: u.walletId, value: u.value, script: u.script }]));
     watch = createWatchSet({ scripts: scripts.keys(), outpoints: unspent.keys() });
   }
 
@@ -110,10 +120,10 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
       if (c) c.delta! += delta;
       else changes.set(key, { walletId, asset: native!.id, txid, delta });
     };
-    const created = new Map<string, { walletId: number; value: bigint }>();
+    const created = new Map<string, { walletId: number; value: bigint; script: string }>();
     const utxoCreated = m.outputs.map((o) => {
       const addr = scripts.get(o.script)!;
-      created.set(`${o.txid}:${o.vout}`, { walletId: addr.walletId, value: o.value });
+      created.set(`${o.txid}:${o.vout}`, { walletId: addr.walletId, value: o.value, script: o.script });
       return { txid: o.txid, vout: o.vout, walletId: addr.walletId, addressId: addr.id, script: o.script, value: o.value };
     });
     // Interleave in block order: outputs of a tx before inputs of later txs spending them.
@@ -125,7 +135,13 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
       return { txid: s.prevTxid, vout: s.prevVout, spentTxid: s.txid };
     });
     const usedAddressIds = [...new Set(m.outputs.map((o) => scripts.get(o.script)!.id))];
-    return { changes: [...changes.values()].filter((c) => c.delta !== 0n), utxoCreated, spent, usedAddressIds };
+    // Transfer legs (who paid whom, the fee), stored with the block: compute-bitcoin-transfers.ts.
+    const transfers = computeBitcoinTransfers({
+      asset: native!.id,
+      network: chain!.descriptor.network as BitcoinNetworkName,
+      txs: buildBitcoinTransferTxs({ block: m, walletOfScript: (s) => scripts.get(s)?.walletId, spentOutput: (txid, vout) => unspent.get(`${txid}:${vout}`) ?? created.get(`${txid}:${vout}`) }),
+    });
+    return { changes: [...changes.values()].filter((c) => c.delta !== 0n), utxoCreated, spent, usedAddressIds, transfers };
   }
 
   type Prepared = { block: { chain: string; height: number; hash: string; parentHash: string; time: number }; c: ReturnType<typeof computeChanges> };
@@ -139,6 +155,8 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
   async function prepareBlock(height: number, hash: string, raw: Buffer, prevHash: string | undefined): Promise<Prepared | "reorg"> {
     let m = matchBlock({ chain: ctx.chainKey, height, raw, expectedHash: hash, watch, verifyMerkleRoot });
     if (prevHash !== undefined && m.prevHash !== prevHash) return "reorg";
+    // Proof of work: a header without the network's work is refused before anything is derived from it.
+    await work.check({ height, hash: m.hash, prevHash: m.prevHash, bits: m.bits, time: m.time });
     // Gap limit: using an address may extend derivation; re-match the block until no new scripts appear.
     const usedSoFar = new Set<number>();
     for (;;) {
@@ -157,7 +175,7 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
     const c = computeChanges(m);
     // Advance the in-memory state: created outputs first, then spends (some spend outputs of this block).
     for (const u of c.utxoCreated) {
-      unspent.set(`${u.txid}:${u.vout}`, { walletId: u.walletId, value: u.value });
+      unspent.set(`${u.txid}:${u.vout}`, { walletId: u.walletId, value: u.value, script: u.script });
       watch.addOutpoint(u.txid, u.vout);
     }
     for (const sp of c.spent) {
@@ -182,6 +200,7 @@ export function createBitcoinIndexer(ctx: IndexerContext): Indexer {
             block,
             changes: c.changes,
             utxos: { created: c.utxoCreated, spent: c.spent },
+            transfers: c.transfers,
             finalizedHeight: finalizedHeight >= 0 ? finalizedHeight : undefined,
           });
           if (c.usedAddressIds.length) await markAddressesUsedIn(store, db, { ids: c.usedAddressIds, height: block.height });

@@ -9,6 +9,8 @@ export type BitcoinRpc = {
   getBlockHash(height: number): Promise<string>;
   /** Raw block bytes (`getblock <hash> false`). */
   getRawBlock(hash: string): Promise<Buffer>;
+  /** The block's 80-byte header (`getblockheader <hash> false`). */
+  getRawBlockHeader(hash: string): Promise<Buffer>;
   getBlockchainInfo(): Promise<{ chain: string; blocks: number; headers: number; bestblockhash: string; initialblockdownload?: boolean }>;
 };
 
@@ -70,6 +72,7 @@ export function createBitcoinRpc(p: CreateBitcoinRpcParameters): BitcoinRpc {
     getBlockHash: (height) => call<string>("getblockhash", [height]),
     // Boolean verbosity: bcoin 1.0.2 needs it, Bitcoin Core accepts it.
     getRawBlock: async (hash) => Buffer.from(await call<string>("getblock", [hash, false]), "hex"),
+    getRawBlockHeader: async (hash) => Buffer.from(await call<string>("getblockheader", [hash, false]), "hex"),
     getBlockchainInfo: () => call("getblockchaininfo"),
   };
 }

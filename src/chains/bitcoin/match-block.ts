@@ -1,7 +1,7 @@
 import { isBackstopError } from "../../lib/errors.js";
 import type { WatchSet } from "./create-watch-set.js";
 import { InconsistentBlockError } from "./errors.js";
-import { scanBlock } from "./scan-block.js";
+import { scanBlock, type SpenderTransaction } from "./scan-block.js";
 
 /** What a custody indexer needs from one raw block: header links, custody outputs, custody spends. */
 export type MatchedBlock = {
@@ -9,10 +9,14 @@ export type MatchedBlock = {
   prevHash: string;
   /** Header time, unix seconds. */
   time: number;
+  /** Header difficulty bits (compact target). */
+  bits: number;
   /** Outputs paying a watched script, in block order. `value` in sat. */
-  outputs: { txid: string; vout: number; script: string; value: bigint }[];
+  outputs: { txIndex: number; txid: string; vout: number; script: string; value: bigint }[];
   /** Inputs spending a custody outpoint (also one created earlier in the same block), in block order. */
-  spends: { txid: string; prevTxid: string; prevVout: number }[];
+  spends: { txIndex: number; txid: string; prevTxid: string; prevVout: number }[];
+  /** Transactions that spend custody, each with its input count and every output (for the transfer legs). */
+  spenders: SpenderTransaction[];
 };
 
 /**
@@ -45,7 +49,9 @@ export function matchBlock(p: {
     hash: scan.header.hash,
     prevHash: scan.header.prevHash,
     time: scan.header.time,
-    outputs: scan.outputs.map((o) => ({ txid: o.txid, vout: o.vout, script: o.script, value: o.value })),
-    spends: scan.spends.map((s) => ({ txid: s.txid, prevTxid: s.prevTxid, prevVout: s.prevVout })),
+    bits: scan.header.bits,
+    outputs: scan.outputs.map((o) => ({ txIndex: o.txIndex, txid: o.txid, vout: o.vout, script: o.script, value: o.value })),
+    spends: scan.spends.map((s) => ({ txIndex: s.txIndex, txid: s.txid, prevTxid: s.prevTxid, prevVout: s.prevVout })),
+    spenders: scan.spenders,
   };
 }

@@ -37,6 +37,26 @@ export type SpendMatch = {
   prevVout: number;
 };
 
+/** One output of a transaction that spends a custody outpoint (whatever it pays). `value` in satoshis. */
+export type SpenderOutput = {
+  vout: number;
+  /** scriptPubKey, lowercase hex. */
+  script: string;
+  value: bigint;
+};
+
+/**
+ * A transaction that spends at least one custody outpoint, with every one of its outputs:
+ * what the transfer legs (who paid whom, the fee) are computed from. `inputCount` counts all
+ * its inputs, custody or not (the fee is known only when every input is a custody outpoint).
+ */
+export type SpenderTransaction = {
+  txIndex: number;
+  txid: string;
+  inputCount: number;
+  outputs: SpenderOutput[];
+};
+
 /** What a scan returns: header, sizes and the matches, each list in block order. */
 export type ScanBlockReturnType = {
   header: BlockHeaderFields;
@@ -45,6 +65,8 @@ export type ScanBlockReturnType = {
   txCount: number;
   outputs: OutputMatch[];
   spends: SpendMatch[];
+  /** Transactions with at least one entry in `spends`, each with all its outputs. */
+  spenders: SpenderTransaction[];
   /** Every txid in block order, only with `txids: true`. */
   txids?: string[];
 };
@@ -71,6 +93,13 @@ export type ScanBlockOptions = {
   verifyMerkleRoot?: boolean;
 };
 
+/** 21,000,000 BTC in sat: Bitcoin Core's MAX_MONEY, the bound of any output and any transaction's outputs. */
+export const MAX_MONEY = 2_100_000_000_000_000n;
+// MAX_MONEY as the two little-endian 32-bit words of an output's 8-byte value.
+const MAX_MONEY_HI = Number(MAX_MONEY >> 32n);
+const MAX_MONEY_LO = Number(MAX_MONEY & 0xffffffffn);
+const MAX_MONEY_NUMBER = Number(MAX_MONEY);
+
 // Smallest possible serialisations, used to reject absurd counts before looping.
 const MIN_INPUT_SIZE = 41; // 32 prev hash + 4 vout + 1 script length + 4 sequence
 const MIN_OUTPUT_SIZE = 9; // 8 value + 1 script length
@@ -89,9 +118,18 @@ const MIN_TX_SIZE = 10; // 4 version + 1 + 1 counts + 4 locktime
  * spending it is reported as a spend. The caller's WatchSet is never mutated; the
  * indexer applies `outputs`/`spends` to it after storing the block.
  *
+ * Besides the bytes, it enforces the parts of Bitcoin Core's CheckTransaction that decide
+ * what Backstop counts: a transaction has outputs; every output value and the sum of a
+ * transaction's outputs are at most MAX_MONEY (values are unsigned here, so Core's
+ * "negative output" is one of these); a segwit-marked transaction carries at least one
+ * non-empty witness (Core refuses a "superfluous witness record"); no custody outpoint is
+ * spent twice in the block. Script validity, coinbase shape and duplicate non-custody
+ * inputs are the node's business: they cannot change a custody balance.
+ *
  * @throws MalformedBlockError (`BITCOIN__MALFORMED_BLOCK`, with the byte offset) on bytes
- *   that are not a block: truncated, non-canonical or oversized varint, unknown segwit
- *   flag, counts the remaining bytes cannot hold, trailing bytes.
+ *   that are not a valid block: truncated, non-canonical or oversized varint, unknown segwit
+ *   flag, counts the remaining bytes cannot hold, trailing bytes, or a transaction that
+ *   breaks one of the rules above.
  * @throws MerkleRootMismatchError (`BITCOIN__MERKLE_ROOT_MISMATCH`) with `verifyMerkleRoot`.
  */
 export function scanBlock(
@@ -129,6 +167,7 @@ export function scanBlock(
 
   const outputs: OutputMatch[] = [];
   const spends: SpendMatch[] = [];
+  const spenders: SpenderTransaction[] = [];
   const txids: string[] | undefined = wantTxids ? [] : undefined;
   // Every txid (internal order) back to back, one spare slot for the merkle tree's odd duplicate.
   const leaves = hashAll ? Buffer.allocUnsafe((txCount + 1) * 32) : undefined;
@@ -136,9 +175,13 @@ export function scanBlock(
   const lazyHash = Buffer.allocUnsafe(32);
   // Custody outpoints created earlier in this block (36-byte wire keys), made on first match.
   let created: ByteKeyTable | undefined;
+  // Custody outpoints already spent in this block, made on the first custody spend: a second
+  // spend of one is a double spend (an invalid block) and would be subtracted twice.
+  let spentHere: ByteKeyTable | undefined;
   // Matches of the current transaction, as offsets, until its txid is known.
   const pendingIn: number[] = []; // pairs: vin, offset of prevout
   const pendingOut: number[] = []; // triples: vout, offset of value, script length
+  const pendingAll: number[] = []; // same triples for every output of a tx spending custody
   const watchScripts = scripts.size > 0;
 
   for (let t = 0; t < txCount; t++) {
@@ -178,6 +221,14 @@ export function scanBlock(
           (outpoints.size > 0 && outpoints.findAt(buf, prevOff, 36, h) >= 0) ||
           (created !== undefined && created.findAt(buf, prevOff, 36, h) >= 0)
         ) {
+          spentHere ??= new ByteKeyTable(16, outpoints.seed);
+          if (spentHere.findAt(buf, prevOff, 36, h) >= 0) {
+            throw new MalformedBlockError({
+              offset: prevOff,
+              reason: `transaction ${t} input ${i} spends custody outpoint ${reversedHex(buf.subarray(prevOff, prevOff + 32))}:${readU32(buf, prevOff + 32)} a second time in this block`,
+            });
+          }
+          spentHere.add(Buffer.from(buf.subarray(prevOff, prevOff + 36)));
           pendingIn.push(i, prevOff);
         }
       }
@@ -188,10 +239,25 @@ export function scanBlock(
     if (pos < end && buf[pos]! < 0xfd) nOut = buf[pos++]!;
     else [nOut, pos] = readVarInt(buf, pos, `transaction ${t} output count`);
     if (nOut > (end - pos) / MIN_OUTPUT_SIZE) throw tooMany(pos, t, "output", nOut, end - pos);
+    if (nOut === 0) throw new MalformedBlockError({ offset: pos - 1, reason: `transaction ${t} has no outputs` });
+    const spendsCustody = pendingIn.length > 0;
+    // The outputs' sum so far, in sat. A Number is exact here: every term is an integer
+    // at most MAX_MONEY (< 2^53) and the loop stops as soon as the sum passes MAX_MONEY,
+    // so it never exceeds 2 × MAX_MONEY. It is a bound check only; amounts leave as bigint.
+    let outSum = 0;
     for (let o = 0; o < nOut; o++) {
       const valueOff = pos;
       pos += 8;
       if (pos >= end) throw truncated(valueOff, 9, `transaction ${t} output ${o}`);
+      const lo = readU32(buf, valueOff);
+      const hi = readU32(buf, valueOff + 4);
+      if (hi > MAX_MONEY_HI || (hi === MAX_MONEY_HI && lo > MAX_MONEY_LO)) {
+        throw new MalformedBlockError({ offset: valueOff, reason: `transaction ${t} output ${o} value ${readU64(buf, valueOff)} sat is above 21,000,000 BTC` });
+      }
+      outSum += hi * 4294967296 + lo;
+      if (outSum > MAX_MONEY_NUMBER) {
+        throw new MalformedBlockError({ offset: valueOff, reason: `transaction ${t} outputs sum to more than 21,000,000 BTC (output ${o})` });
+      }
       let sl: number;
       if (buf[pos]! < 0xfd) sl = buf[pos++]!;
       else [sl, pos] = readVarInt(buf, pos, `transaction ${t} output ${o} script length`);
@@ -199,16 +265,19 @@ export function scanBlock(
       pos += sl;
       if (pos > end) throw truncated(scriptOff, sl, `transaction ${t} output ${o} script`);
       if (watchScripts && scripts.findAt(buf, scriptOff, sl) >= 0) pendingOut.push(o, valueOff, sl);
+      if (spendsCustody) pendingAll.push(o, valueOff, sl);
     }
 
     // Witnesses: skipped, never hashed (the txid excludes them).
     const witnessStart = pos;
     if (segwit) {
+      let anyWitness = false;
       for (let i = 0; i < nIn; i++) {
         let items: number;
         if (pos < end && buf[pos]! < 0xfd) items = buf[pos++]!;
         else [items, pos] = readVarInt(buf, pos, `transaction ${t} witness ${i} item count`);
         if (items > end - pos) throw tooMany(pos, t, `witness ${i} item`, items, end - pos);
+        if (items > 0) anyWitness = true;
         for (let k = 0; k < items; k++) {
           let l: number;
           if (pos < end && buf[pos]! < 0xfd) l = buf[pos++]!;
@@ -216,6 +285,10 @@ export function scanBlock(
           pos += l;
           if (pos > end) throw truncated(pos - l, l, `transaction ${t} witness ${i} item ${k}`);
         }
+      }
+      // Core and bitcoinjs-lib refuse the segwit serialisation when every witness is empty.
+      if (!anyWitness) {
+        throw new MalformedBlockError({ offset: witnessStart, reason: `transaction ${t} is segwit-serialised but every witness is empty (superfluous witness record)` });
       }
     }
     const lockOff = pos;
@@ -248,7 +321,7 @@ export function scanBlock(
           txid,
           vout,
           script: Buffer.from(buf.buffer, buf.byteOffset + scriptOff, sl).toString("hex"),
-          value: BigInt(readU32(buf, valueOff)) + (BigInt(readU32(buf, valueOff + 4)) << 32n),
+          value: readU64(buf, valueOff),
         });
         created ??= new ByteKeyTable(16, outpoints.seed); // same seed: one hash per input
         const key = Buffer.allocUnsafe(36);
@@ -256,8 +329,19 @@ export function scanBlock(
         key.writeUInt32LE(vout, 32);
         created.add(key);
       }
+      if (pendingAll.length > 0) {
+        const all: SpenderOutput[] = [];
+        for (let j = 0; j < pendingAll.length; j += 3) {
+          const valueOff = pendingAll[j + 1]!;
+          const sl = pendingAll[j + 2]!;
+          const scriptOff = valueOff + 8 + varIntSize(sl);
+          all.push({ vout: pendingAll[j]!, script: Buffer.from(buf.buffer, buf.byteOffset + scriptOff, sl).toString("hex"), value: readU64(buf, valueOff) });
+        }
+        spenders.push({ txIndex: t, txid, inputCount: nIn, outputs: all });
+      }
       pendingIn.length = 0;
       pendingOut.length = 0;
+      pendingAll.length = 0;
     }
   }
 
@@ -272,8 +356,8 @@ export function scanBlock(
     }
   }
   return txids === undefined
-    ? { header, size: end, txCount, outputs, spends }
-    : { header, size: end, txCount, outputs, spends, txids };
+    ? { header, size: end, txCount, outputs, spends, spenders }
+    : { header, size: end, txCount, outputs, spends, spenders, txids };
 }
 
 /**
@@ -371,6 +455,11 @@ function reversedHex(bytes: Uint8Array): string {
 
 function readU32(buf: Uint8Array, off: number): number {
   return (buf[off]! | (buf[off + 1]! << 8) | (buf[off + 2]! << 16) | (buf[off + 3]! << 24)) >>> 0;
+}
+
+/** An 8-byte little-endian unsigned value (an output's sat amount) as bigint. */
+function readU64(buf: Uint8Array, off: number): bigint {
+  return BigInt(readU32(buf, off)) + (BigInt(readU32(buf, off + 4)) << 32n);
 }
 
 function varIntSize(n: number): number {

@@ -65,6 +65,24 @@ export class DescriptorInvalidError extends BackstopError {
   }
 }
 
+/** A valid output descriptor (BIP-380…389) of a form Backstop does not watch; `form` names it. */
+export class DescriptorUnsupportedError extends BackstopError {
+  override name = "DescriptorUnsupportedError";
+  readonly form: string;
+  constructor(p: { form: string; hint: string }) {
+    super("BITCOIN__DESCRIPTOR_UNSUPPORTED", `unsupported descriptor: ${p.form} is not a form Backstop watches (${p.hint})`);
+    this.form = p.form;
+  }
+}
+
+/** The descriptor holds a private key (xprv/tprv or WIF): a monitor never holds spending keys. */
+export class DescriptorPrivateKeyError extends BackstopError {
+  override name = "DescriptorPrivateKeyError";
+  constructor(p: { key: string; kind: string; give: string }) {
+    super("BITCOIN__DESCRIPTOR_PRIVATE_KEY", `unsupported descriptor: key ${p.key} is ${p.kind}; Backstop is watch-only, give ${p.give} instead`);
+  }
+}
+
 /** The descriptor carries a `#checksum` that does not match its text (BIP-380). */
 export class DescriptorChecksumError extends BackstopError {
   override name = "DescriptorChecksumError";

@@ -3,8 +3,8 @@ import { BIP32Factory } from "bip32";
 import { networks, payments, script as bscript } from "bitcoinjs-lib";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { reversion, TPUB_VERSION, XPUB_VERSION } from "./slip132.js";
 import { addressToScript } from "../../../src/chains/bitcoin/address-to-script.js";
-import { decodeBase58Check } from "../../../src/chains/bitcoin/decode-base58-check.js";
 import {
   computeDerivationTarget,
   computeDescriptorChecksum,
@@ -14,6 +14,8 @@ import {
 import {
   DescriptorChecksumError,
   DescriptorInvalidError,
+  DescriptorPrivateKeyError,
+  DescriptorUnsupportedError,
   DescriptorWrongNetworkError,
 } from "../../../src/chains/bitcoin/wallet-errors.js";
 
@@ -51,24 +53,6 @@ const BUIDL_TPUBS = [
   "[f7d04090/48h/1h/0h/2h]tpubDF7FTuPECTePubPXNK73TYCzV3nRWaJnRwTXD28kh6Fz4LcaRzWwNtX153J7WeJFcQB2T6k9THd424Kmjs8Ps1FC1Xb81TXTxxbGZrLqQNp",
 ];
 
-/** Re-encodes a SLIP-132 extended key (ypub/zpub/upub…) with another 4-byte version. */
-function reversion(key: string, version: number): string {
-  const decoded = decodeBase58Check(key);
-  if (!decoded.ok) throw new Error("bad test key");
-  const payload = Buffer.from(decoded.payload);
-  payload.writeUInt32BE(version, 0);
-  const check = createHash("sha256").update(createHash("sha256").update(payload).digest()).digest().subarray(0, 4);
-  let n = BigInt(`0x${Buffer.concat([payload, check]).toString("hex")}`);
-  const alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-  let out = "";
-  while (n > 0n) {
-    out = alphabet[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  return out;
-}
-const XPUB_VERSION = 0x0488b21e;
-const TPUB_VERSION = 0x043587cf;
 
 const addresses = (d: ReturnType<typeof parseDescriptor>, branch: number, from: number, count: number) =>
   deriveScripts(d, branch, from, count).map((s) => s.address);
@@ -212,6 +196,35 @@ describe("deriveScripts: wsh(sortedmulti)", () => {
     }
   });
 
+  it("17 to 20 keys: threshold and key count above 16 are number pushes (01 11 … 01 14), as Bitcoin Core writes them", () => {
+    const bip32 = BIP32Factory(ecc);
+    const network = networks.testnet;
+    const roots = Array.from({ length: 20 }, (_, i) => bip32.fromSeed(Buffer.alloc(32, i + 1), network).derivePath("m/48'/1'/0'/2'"));
+    const tpubs = roots.map((r) => r.neutered().toBase58());
+    for (const [m, n] of [[17, 17], [2, 18], [19, 19], [17, 20], [20, 20]] as const) {
+      const d = parseDescriptor(`wsh(sortedmulti(${m},${tpubs.slice(0, n).map((k) => `${k}/<0;1>/*`).join(",")}))`, "testnet");
+      for (const s of deriveScripts(d, 1, 3, 2)) {
+        const keys = roots.slice(0, n).map((r) => Buffer.from(r.derive(1).derive(s.index).publicKey)).sort(Buffer.compare);
+        // The witness script assembled byte by byte here: <m> keys <n> OP_CHECKMULTISIG.
+        const push = (v: number) => (v <= 16 ? Buffer.from([0x50 + v]) : Buffer.from([0x01, v]));
+        const witnessScript = Buffer.concat([push(m), ...keys.flatMap((k) => [Buffer.from([33]), k]), push(n), Buffer.from([0xae])]);
+        const sha = createHash("sha256").update(witnessScript).digest();
+        expect(s.scriptHex).toBe(`0020${sha.toString("hex")}`);
+        expect(addressToScript(s.address, "testnet").scriptHex).toBe(s.scriptHex);
+      }
+    }
+  });
+
+  it("a key without a <0;1> tuple takes the same path on both branches (BIP-389 allows mixing)", () => {
+    const [a, b, c] = BUIDL_TPUBS;
+    const mixed = parseDescriptor(`wsh(sortedmulti(2,${a}/<0;1>/*,${b}/0/*,${c}/<0;1>/*))`, "testnet");
+    expect(mixed.branchCount).toBe(2);
+    const receive = parseDescriptor(`wsh(sortedmulti(2,${a}/0/*,${b}/0/*,${c}/0/*))`, "testnet");
+    const change = parseDescriptor(`wsh(sortedmulti(2,${a}/1/*,${b}/0/*,${c}/1/*))`, "testnet");
+    expect(deriveScripts(mixed, 0, 0, 4)).toEqual(deriveScripts(receive, 0, 0, 4));
+    expect(deriveScripts(mixed, 1, 0, 4)).toEqual(deriveScripts(change, 0, 0, 4).map((s) => ({ ...s, branch: 1 })));
+  });
+
   it("regtest addresses use bcrt1 and match the scripts", () => {
     const d = parseDescriptor(`wsh(sortedmulti(2,${keys("/<0;1>/*", BUIDL_TPUBS.slice(0, 3))}))`, "regtest");
     for (const s of deriveScripts(d, 1, 5, 3)) {
@@ -223,24 +236,32 @@ describe("deriveScripts: wsh(sortedmulti)", () => {
 
 describe("parseDescriptor: rejects what a monitor must not accept", () => {
   it.each([
-    ["a private key", `wpkh(xprv9s21ZrQH143K3GJpoapnV8SFfukcVBSfeCficPSGfubmSFDxo1kuHnLisriDvSnRRuL2Qrg5ggqHKNVpxR86QEC8w35uxmGoggxtQTPvfUu/0/*)`, /private key/],
-    ["a SLIP-132 zpub", `wpkh(${BIP84_ZPUB}/0/*)`, /zpub keys are not descriptor keys/],
-    ["a hardened step after an xpub", `wpkh(${BIP84_XPUB}/0'/*)`, /hardened step/],
-    ["a hardened wildcard", `wpkh(${BIP84_XPUB}/0/*')`, /hardened wildcard/],
-    ["a non-ranged key", `wpkh(${BIP84_XPUB}/0)`, /must end in \/\*/],
-    ["an unsupported form", `pk(${BIP84_XPUB}/0/*)`, /not supported/],
-    ["a tr script tree", `tr(${BIP86_XPUB}/0/*,pk(${BIP84_XPUB}/0/*))`, /script tree/],
-    ["sh(pkh)", `sh(pkh(${BIP84_XPUB}/0/*))`, /not supported/],
-    ["a threshold above the key count", `wsh(sortedmulti(3,${BIP84_XPUB}/0/*,${BIP86_XPUB}/0/*))`, /threshold 3/],
-    ["mismatched multipath lengths", `wsh(sortedmulti(1,${BIP84_XPUB}/<0;1>/*,${BIP86_XPUB}/0/*))`, /same length/],
-    ["unbalanced parentheses", `wpkh(${BIP84_XPUB}/0/*`, /expected NAME/],
-    ["a bad origin fingerprint", `wpkh([73c5da0/84h]${BIP84_XPUB}/0/*)`, /fingerprint/],
-    ["a corrupted key", `wpkh(${BIP84_XPUB.slice(0, -1)}X/0/*)`, /bad base58 checksum/],
-    ["garbage", "hello", /expected NAME/],
-    ["a non-ASCII character", `wpkh(${BIP84_XPUB}/0/*)é`, /not allowed/],
-  ])("%s", (_name, text, message) => {
-    expect(() => parseDescriptor(text, "mainnet")).toThrow(DescriptorInvalidError);
+    ["a private key", `wpkh(xprv9s21ZrQH143K3GJpoapnV8SFfukcVBSfeCficPSGfubmSFDxo1kuHnLisriDvSnRRuL2Qrg5ggqHKNVpxR86QEC8w35uxmGoggxtQTPvfUu/0/*)`, DescriptorPrivateKeyError, /is an xprv; Backstop is watch-only, give the xpub/],
+    ["a SLIP-132 zpub", `wpkh(${BIP84_ZPUB}/0/*)`, DescriptorInvalidError, /zpub keys are not descriptor keys/],
+    ["a hardened step after an xpub", `wpkh(${BIP84_XPUB}/0'/*)`, DescriptorUnsupportedError, /a hardened step \(0h\) after an extended public key/],
+    ["a hardened wildcard", `wpkh(${BIP84_XPUB}/0/*')`, DescriptorUnsupportedError, /hardened wildcard/],
+    ["an unsupported form", `pk(${BIP84_XPUB}/0/*)`, DescriptorUnsupportedError, /pk\(\) is not a form Backstop watches/],
+    ["a tr script tree", `tr(${BIP86_XPUB}/0/*,pk(${BIP84_XPUB}/0/*))`, DescriptorUnsupportedError, /tr\(\) with a script tree/],
+    ["sh(pkh)", `sh(pkh(${BIP84_XPUB}/0/*))`, DescriptorUnsupportedError, /pkh\(\) inside sh/],
+    ["a threshold above the key count", `wsh(sortedmulti(3,${BIP84_XPUB}/0/*,${BIP86_XPUB}/0/*))`, DescriptorInvalidError, /threshold 3/],
+    ["multipath tuples of different lengths", `wsh(sortedmulti(1,${BIP84_XPUB}/<0;1>/*,${BIP86_XPUB}/<0;1;2>/*))`, DescriptorInvalidError, /different lengths \(2, 3\)/],
+    ["21 multisig keys", `wsh(multi(1,${Array(21).fill(`${BIP84_XPUB}/0/*`).join(",")}))`, DescriptorInvalidError, /1 to 20 keys, got 21/],
+    ["unbalanced parentheses", `wpkh(${BIP84_XPUB}/0/*`, DescriptorInvalidError, /expected NAME/],
+    ["a bad origin fingerprint", `wpkh([73c5da0/84h]${BIP84_XPUB}/0/*)`, DescriptorInvalidError, /fingerprint/],
+    ["a corrupted key", `wpkh(${BIP84_XPUB.slice(0, -1)}X/0/*)`, DescriptorInvalidError, /bad base58 checksum/],
+    ["garbage", "hello", DescriptorInvalidError, /expected NAME/],
+    ["a non-ASCII character", `wpkh(${BIP84_XPUB}/0/*)é`, DescriptorInvalidError, /not allowed/],
+  ] as const)("%s", (_name, text, type, message) => {
+    expect(() => parseDescriptor(text, "mainnet")).toThrow(type);
     expect(() => parseDescriptor(text, "mainnet")).toThrow(message);
+  });
+
+  it("a fixed (non-ranged) descriptor is one script per branch, at index 0", () => {
+    const d = parseDescriptor(`wpkh(${BIP84_XPUB}/0/5)`, "mainnet");
+    expect(d.ranged).toBe(false);
+    const ranged = parseDescriptor(`wpkh(${BIP84_XPUB}/0/*)`, "mainnet");
+    expect(deriveScripts(d, 0, 0, 20)).toEqual([{ ...deriveScripts(ranged, 0, 5, 1)[0]!, index: 0 }]);
+    expect(deriveScripts(d, 0, 1, 20)).toEqual([]);
   });
 
   it("refuses keys of the wrong network", () => {

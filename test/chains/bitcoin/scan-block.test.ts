@@ -6,7 +6,7 @@ import { createWatchSet } from "../../../src/chains/bitcoin/create-watch-set.js"
 import { MalformedBlockError } from "../../../src/chains/bitcoin/malformed-block-error.js";
 import { MerkleRootMismatchError } from "../../../src/chains/bitcoin/merkle-root-mismatch-error.js";
 import { parseBlockWithBitcoinjs } from "../../../src/chains/bitcoin/parse-block-with-bitcoinjs.js";
-import { scanBlock, type ScanBlockReturnType } from "../../../src/chains/bitcoin/scan-block.js";
+import { MAX_MONEY, scanBlock, type ScanBlockReturnType } from "../../../src/chains/bitcoin/scan-block.js";
 import {
   BIG_TXS,
   REAL_BLOCKS,
@@ -182,23 +182,84 @@ describe("scanBlock on extreme real transactions", () => {
 });
 
 describe("scanBlock on synthetic blocks", () => {
-  it("reports values at and above 2^53 exactly, up to 2^64-1 (bitcoinjs-lib cannot)", () => {
+  it("reports values exactly up to 21,000,000 BTC and refuses anything above (2^53 + 1, 2^64 - 1)", () => {
     const script = randomScript("p2wpkh", randomBytes);
     const tx = new Transaction();
     tx.addInput(Buffer.alloc(32, 1), 0);
     tx.addOutput(script, 1);
     tx.addOutput(script, 2);
     const raw = buildBlock([coinbase(script, 0), tx]);
-    // Patch the two values in place: 2^53 + 1 and 2^64 - 1 (out of consensus range, but exact).
+    // Patch the values in place (the merkle root is not checked here).
     const r0 = scanBlock(raw, createWatchSet({ scripts: [script] }));
-    const valueOffsets = findAll(raw, Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, script.length]), script]));
-    expect(valueOffsets.length).toBe(1);
-    raw.writeBigUInt64LE(2n ** 53n + 1n, valueOffsets[0]!);
+    const off1 = findAll(raw, Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 0, 0, script.length]), script]));
+    expect(off1.length).toBe(1);
     const off2 = findAll(raw, Buffer.concat([Buffer.from([2, 0, 0, 0, 0, 0, 0, 0, script.length]), script]))[0]!;
-    raw.writeBigUInt64LE(2n ** 64n - 1n, off2);
-    const r = scanBlock(raw, createWatchSet({ scripts: [script] }));
+    const patched = (v1: bigint, v2: bigint) => {
+      const b = Buffer.from(raw);
+      b.writeBigUInt64LE(v1, off1[0]!);
+      b.writeBigUInt64LE(v2, off2);
+      return b;
+    };
     expect(r0.outputs.map((o) => o.value)).toEqual([0n, 1n, 2n]);
-    expect(r.outputs.map((o) => o.value)).toEqual([0n, 2n ** 53n + 1n, 2n ** 64n - 1n]);
+    const atMax = scanBlock(patched(MAX_MONEY, 0n), createWatchSet({ scripts: [script] }));
+    expect(atMax.outputs.map((o) => o.value)).toEqual([0n, MAX_MONEY, 0n]);
+    expect(parseBlockWithBitcoinjs(patched(MAX_MONEY, 0n), createWatchSet({ scripts: [script] }))).toEqual(atMax);
+    for (const [v1, v2, why] of [
+      [MAX_MONEY + 1n, 0n, /output 0 value 2100000000000001 sat is above 21,000,000 BTC/],
+      [2n ** 53n + 1n, 0n, /output 0 value 9007199254740993 sat is above/],
+      [1n, 2n ** 64n - 1n, /output 1 value 18446744073709551615 sat is above/],
+      // Each output within range, their sum not (Core's "MAX_MONEY output + 1 output").
+      [MAX_MONEY, 1n, /transaction 1 outputs sum to more than 21,000,000 BTC \(output 1\)/],
+    ] as const) {
+      const err = expectMalformed(() => scanBlock(patched(v1, v2), NO_WATCH));
+      expect(err.shortMessage).toMatch(why);
+      expectMalformed(() => parseBlockWithBitcoinjs(patched(v1, v2), NO_WATCH));
+    }
+  });
+
+  it("refuses a segwit-serialised transaction whose witnesses are all empty (superfluous witness record)", () => {
+    const { txs } = smallBlock();
+    // txs[1] without witnesses, serialised by hand with the segwit marker and one empty stack per input.
+    const tx = txs[1]!.clone();
+    tx.ins.forEach((_, i) => tx.setWitness(i, []));
+    const legacy = tx.toBuffer();
+    expect(legacy[4]).not.toBe(0);
+    const body = legacy.subarray(4, legacy.length - 4);
+    const superfluous = Buffer.concat([legacy.subarray(0, 4), Buffer.from([0, 1]), body, Buffer.alloc(tx.ins.length, 0), legacy.subarray(-4)]);
+    expect(() => Transaction.fromBuffer(superfluous)).toThrow(/superfluous witness/);
+    const good = buildBlock([txs[0]!, tx]);
+    const raw = Buffer.concat([good.subarray(0, 81), txs[0]!.toBuffer(), superfluous]);
+    raw[80] = 2;
+    expect(scanBlock(good, NO_WATCH).txCount).toBe(2);
+    const err = expectMalformed(() => scanBlock(raw, NO_WATCH));
+    expect(err.shortMessage).toMatch(/transaction 1 is segwit-serialised but every witness is empty/);
+    expectMalformed(() => parseBlockWithBitcoinjs(raw, NO_WATCH));
+    // One non-empty witness anywhere makes the same serialisation valid.
+    const oneItem = Buffer.concat([legacy.subarray(0, 4), Buffer.from([0, 1]), body, Buffer.alloc(tx.ins.length - 1, 0), Buffer.from([1, 1, 0xaa]), legacy.subarray(-4)]);
+    const ok = Buffer.concat([good.subarray(0, 81), txs[0]!.toBuffer(), oneItem]);
+    ok[80] = 2;
+    expect(scanBlock(ok, NO_WATCH, { txids: true }).txids![1]).toBe(Transaction.fromBuffer(oneItem).getId());
+  });
+
+  it("refuses a transaction without outputs, and a custody outpoint spent twice in one block", () => {
+    const { txs } = smallBlock();
+    const noOut = new Transaction();
+    noOut.addInput(Buffer.alloc(32, 7), 0);
+    const err = expectMalformed(() => scanBlock(buildBlock([txs[0]!, noOut]), NO_WATCH));
+    expect(err.shortMessage).toMatch(/transaction 1 has no outputs/);
+    const a = new Transaction();
+    a.addInput(Buffer.alloc(32, 9), 3);
+    a.addOutput(randomScript("p2wpkh", randomBytes), 1000);
+    const b = new Transaction();
+    b.addInput(Buffer.alloc(32, 9), 3);
+    b.addOutput(randomScript("p2tr", randomBytes), 900);
+    const raw = buildBlock([txs[0]!, a, b]);
+    const spent = `${prevTxid(Buffer.alloc(32, 9))}:3`;
+    // Not custody: the node's business, the scan passes it.
+    expect(scanBlock(raw, NO_WATCH).txCount).toBe(3);
+    const twice = expectMalformed(() => scanBlock(raw, { scripts: new Set(), outpoints: new Set([spent]) }));
+    expect(twice.shortMessage).toMatch(new RegExp(`transaction 2 input 0 spends custody outpoint ${spent} a second time`));
+    expectMalformed(() => parseBlockWithBitcoinjs(raw, { scripts: new Set(), outpoints: new Set([spent]) }));
   });
 
   it("detects a CVE-2012-2459 mutated block (duplicated last transactions, same merkle root)", () => {
@@ -220,7 +281,8 @@ describe("scanBlock on synthetic blocks", () => {
     expect(err!.shortMessage).toMatch(/mutated block/);
   });
 
-  it("random valid transactions serialised by bitcoinjs-lib scan identically in both paths", () => {
+  it("random transactions serialised by bitcoinjs-lib scan identically in both paths", () => {
+    let valid = 0;
     fc.assert(
       fc.property(arbBlock(), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), (txs, picks) => {
         const raw = buildBlock(txs);
@@ -233,13 +295,28 @@ describe("scanBlock on synthetic blocks", () => {
           for (const i of tx.ins) if (picks[k++ % 64]) outpoints.add(`${prevTxid(i.hash)}:${i.index}`);
         }
         const watch = { scripts, outpoints };
-        const fast = scanBlock(raw, watch, { txids: true, verifyMerkleRoot: true });
-        const ref = parseBlockWithBitcoinjs(raw, watch, { txids: true });
+        // Some generated blocks break a transaction rule (no outputs, too much money, a custody
+        // outpoint spent twice): both paths must then refuse them.
+        const outcome = (f: () => ScanBlockReturnType) => {
+          try {
+            return f();
+          } catch (e) {
+            if (e instanceof MalformedBlockError) return "malformed";
+            throw e;
+          }
+        };
+        const fast = outcome(() => scanBlock(raw, watch, { txids: true, verifyMerkleRoot: true }));
+        const ref = outcome(() => parseBlockWithBitcoinjs(raw, watch, { txids: true }));
         expect(fast).toEqual(ref);
+        if (fast === "malformed") return;
+        valid++;
         expect(fast.txids).toEqual(txs.map((t) => t.getId()));
+        expect(fast.spenders.map((s) => s.txIndex)).toEqual([...new Set(fast.spends.map((s) => s.txIndex))]);
       }),
       { numRuns: 300 },
     );
+    // Most of them are valid: the comparison is not only about refusals.
+    expect(valid).toBeGreaterThan(150);
   });
 });
 
@@ -364,23 +441,32 @@ function arbBlock(): fc.Arbitrary<Transaction[]> {
     witness: fc.array(bytes(0, 300), { maxLength: 4 }),
     spendEarlier: fc.option(fc.record({ tx: fc.nat(), vout: fc.nat() }), { nil: undefined }),
   });
-  const output = fc.record({ script, value: fc.oneof(fc.nat(1_000), fc.integer({ min: 0, max: 2_100_000_000_000_000 })) });
+  const output = fc.record({
+    script,
+    value: fc.oneof({ weight: 8, arbitrary: fc.nat(100_000_000) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 2_100_000_000_000_001 }) }),
+  });
   const tx = fc.record({
     version: fc.constantFrom(1, 2, 3),
     locktime: fc.nat({ max: 0xffffffff }),
     ins: fc.array(input, { minLength: 1, maxLength: 5 }),
-    outs: fc.array(output, { minLength: 0, maxLength: 6 }),
+    outs: fc.oneof({ weight: 20, arbitrary: fc.array(output, { minLength: 1, maxLength: 6 }) }, { weight: 1, arbitrary: fc.constant([]) }),
   });
   return fc.array(tx, { minLength: 1, maxLength: 6 }).map((specs) => {
     const built: Transaction[] = [];
+    // An earlier output is spent once at most (a second spend would be a double spend).
+    const spentEarlier = new Set<string>();
     for (const s of specs) {
       const t = new Transaction();
       t.version = s.version;
       t.locktime = s.locktime;
       for (const i of s.ins) {
-        const earlier = i.spendEarlier && built.length > 0 ? built[i.spendEarlier.tx % built.length]! : undefined;
-        if (earlier && earlier.outs.length > 0) t.addInput(earlier.getHash(), i.spendEarlier!.vout % earlier.outs.length, i.sequence, i.script);
-        else t.addInput(i.hash, i.index, i.sequence, i.script);
+        const k = i.spendEarlier && built.length > 0 ? i.spendEarlier.tx % built.length : -1;
+        const earlier = k >= 0 ? built[k]! : undefined;
+        const vout = earlier && earlier.outs.length > 0 ? i.spendEarlier!.vout % earlier.outs.length : -1;
+        if (earlier && vout >= 0 && !spentEarlier.has(`${k}:${vout}`)) {
+          spentEarlier.add(`${k}:${vout}`);
+          t.addInput(earlier.getHash(), vout, i.sequence, i.script);
+        } else t.addInput(i.hash, i.index, i.sequence, i.script);
       }
       for (const o of s.outs) t.addOutput(o.script, o.value);
       s.ins.forEach((i, n) => t.setWitness(n, i.witness));
