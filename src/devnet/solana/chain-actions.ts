@@ -118,13 +118,12 @@ export function createValidator(chain: SolanaChain, p: { payer: Keypair }): Vali
 }
 
 /**
- * Sends the validator's vote in the open slot as mainnet validators do: one TowerSync instruction
- * (vote program instruction 14) over the newest produced slots (a full tower of 31 lockouts,
- * confirmation counts 31..1, the root below them), the newest slot's hash, a timestamp and a block
- * id, signed and paid by the identity. Keys: identity, vote account, Vote111…: the mainnet shape.
- * Sent without preflight, as validators send votes. @throws SolanaChainTxError when refused.
+ * The validator's vote as mainnet validators cast it: one TowerSync instruction (vote program
+ * instruction 14) over the newest produced slots (a full tower of 31 lockouts, confirmation counts
+ * 31..1, the root below them), the newest slot's hash, a timestamp and a block id, to be signed by
+ * the identity (the authorized voter).
  */
-export function sendVote(chain: SolanaChain, v: Validator) {
+export function buildVoteInstruction(chain: SolanaChain, v: Validator): TransactionInstruction {
   const produced = chain.canonical.filter((s) => s > 0);
   const lockouts = produced.slice(-TOWER_DEPTH);
   const rootIndex = produced.length - lockouts.length - 1;
@@ -132,7 +131,7 @@ export function sendVote(chain: SolanaChain, v: Validator) {
   const newest = lockouts[lockouts.length - 1]!;
   const hash = chain.blocks.get(newest)!.blockhash;
   const data = encodeTowerSync({ root, slots: lockouts.map(BigInt), hash, timestamp: BigInt(chain.blockTimeOf(newest)), blockId: createHash("sha256").update(`block-id:${hash}`).digest() });
-  const ix = new TransactionInstruction({
+  return new TransactionInstruction({
     programId: VoteProgram.programId,
     keys: [
       { pubkey: v.voteAccount, isSigner: false, isWritable: true },
@@ -140,7 +139,15 @@ export function sendVote(chain: SolanaChain, v: Validator) {
     ],
     data,
   });
-  return send(chain, v.identity, [ix], [], { skipPreflight: true });
+}
+
+/**
+ * Sends the validator's vote in the open slot, paid and signed by the identity, without preflight (as
+ * validators send votes). Keys: identity, vote account, Vote111…: the mainnet shape.
+ * @throws SolanaChainTxError when refused.
+ */
+export function sendVote(chain: SolanaChain, v: Validator) {
+  return send(chain, v.identity, [buildVoteInstruction(chain, v)], [], { skipPreflight: true });
 }
 
 /**
