@@ -29,14 +29,14 @@ export function isSensitiveKey(key: string): boolean {
 }
 
 // key=value / key: value / "key":"value" in free text; the value stops at a quote, space or separator.
-const KEY_VALUE_NAMES = "api[_-]?key|apikey|x-api-key|api[_-]?token|access[_-]?token|auth[_-]?token|refresh[_-]?token|token|client[_-]?secret|secret|password|passwd|pwd|authorization|routing[_-]?key|integration[_-]?key|private[_-]?key|secret[_-]?key|signing[_-]?key";
+const KEY_VALUE_NAMES = "api[_-]?key|apikey|x-api-key|api[_-]?token|access[_-]?token|auth[_-]?token|refresh[_-]?token|token|client[_-]?secret|secret|password|passwd|pwd|routing[_-]?key|integration[_-]?key|private[_-]?key|secret[_-]?key|signing[_-]?key";
 const KEY_VALUE_RE = new RegExp(`\\b(${KEY_VALUE_NAMES})(["']?\\s*[:=]\\s*["']?)(?!\\*\\*\\*|\\[redacted\\])([^\\s"'&,;{}\\[\\]]+)`, "gi");
 
 /**
  * Removes secrets from text:
  * - URLs: credentials, and every path segment and query (RPC providers, Slack/Discord webhooks and
  *   alert sinks put keys there); scheme and host stay, for diagnosis;
- * - `Bearer …`, `Basic …`, `Token …` credentials;
+ * - Authorization header values (any scheme) and bare `Bearer …` tokens;
  * - `key=value` and `key: value` pairs whose key names a secret (api_key, token, password, routing_key…);
  * - tokens recognisable by their form: webhook signing secrets (`whsec_…`), Stripe/Slack/GitHub/GitLab
  *   tokens, AWS access key ids, JWTs, PEM private keys, BIP-32 extended private keys (xprv/tprv…) and
@@ -49,7 +49,9 @@ export function redact(text: string): string {
     .replace(/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g, "-----PRIVATE KEY [redacted]-----")
     .replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@"']+@)?([^\s/?#"'@]+)([^\s"']*)/gi, (_m, scheme: string, cred: string | undefined, host: string, rest: string) =>
       `${scheme}${cred ? "***@" : ""}${host}${rest === "/" ? "/" : rest ? "/***" : ""}`)
-    .replace(/\b(Bearer|Basic|Token|Digest)(\s+)[A-Za-z0-9._~+/=:-]{6,}/g, "$1$2***")
+    // An Authorization header's value, scheme and all (Basic, Bearer, Digest…), then bare bearer tokens.
+    .replace(/\b((?:proxy-)?authorization)(["']?\s*[:=]\s*["']?)(?:[A-Za-z]+\s+)?[^\s"'&,;{}\[\]]+/gi, "$1$2***")
+    .replace(/\bBearer(\s+)[A-Za-z0-9._~+/=-]{8,}/g, "Bearer$1***")
     .replace(/\b(?:whsec|sk_live|sk_test|rk_live|rk_test|pk_live|sk|ghp|gho|ghs|ghu|github_pat|glpat|xox[abposr]|xapp)[_-][A-Za-z0-9_+/=-]{8,}/g, REDACTED)
     .replace(/\bAKIA[0-9A-Z]{16}\b/g, REDACTED)
     .replace(/\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, REDACTED)

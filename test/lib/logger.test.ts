@@ -18,14 +18,16 @@ describe("redact", () => {
 
   it("removes key=value secrets, bearer tokens and secrets known by their form", () => {
     expect(redact('api_key=abcd1234 token: "zzz" password=hunter2')).toBe('api_key=*** token: "***" password=***');
-    expect(redact("Authorization: Bearer eyJabc.def-ghi")).toBe("Authorization: *** ***");
+    expect(redact("Authorization: Bearer eyJabc.def-ghi")).toBe("Authorization: ***");
+    expect(redact("authorization=Basic dXNlcjpwYXNz; next")).toBe("authorization=***; next");
+    expect(redact("retry with Bearer abcdef123456")).toBe("retry with Bearer ***");
     expect(redact("routing_key=R0123456789abcdef0123456789abcdef")).toBe("routing_key=***");
     expect(redact(`sign with ${SECRETS.hmac} or xoxb-1234567890-abcdefghij`)).toBe("sign with [redacted] or [redacted]");
     expect(redact("wif 5HueCGU8rMjxEXxiPuD5BDku4MkFqeZyd4dZ1jvhTVqvbTLvyTJ ok")).toBe("wif [redacted] ok");
   });
 
   it("keeps what a log needs: hashes, signatures, addresses, amounts, hosts", () => {
-    const text = `slot 312000001 ${KEPT.blockhash} ${KEPT.signature} ${KEPT.txHash} bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq 18446744073709551615 events.pagerduty.com`;
+    const text = `Token account discovered; Basic checks passed; slot 312000001 ${KEPT.blockhash} ${KEPT.signature} ${KEPT.txHash} bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq 18446744073709551615 events.pagerduty.com wsh(sortedmulti(2,tpubD6NzVbkrYhZ4XgiXtGrdW5XDAPFCL9h7we1vwNCpn8tGbBcgfVYjXyhWo4E1xkh56hjod1RhGjxbaTLV3X4FyWuejifB9jusQ46QzG87VKp/0/*))#abcdefgh`;
     expect(redact(text)).toBe(text);
   });
 });
