@@ -13,6 +13,7 @@ import { parseRpcJson } from "../../src/chains/solana/parse-rpc-json.js";
 import { createMainnetSlotWorkload } from "../../src/devnet/solana/create-mainnet-slot-workload.js";
 import { startSolanaDevnet } from "../../src/devnet/solana/start-solana-devnet.js";
 
+/** Slots measured, the workload's shape per slot, and timing repeats per slot (median taken). */
 export type MeasureRequestSizeParameters = { slots: number; validators: number; others: number; custodians: number; repeats: number };
 
 const VOTE_PROGRAM = "Vote111111111111111111111111111111111111111";

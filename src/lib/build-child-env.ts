@@ -8,6 +8,7 @@ const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "TMPDIR", "TMP", "TEMP", "
 /** Locale categories (LC_ALL, LC_CTYPE, …). */
 const INHERITED_PREFIX = "LC_";
 
+/** What a child gets beyond the inherited basics. */
 export type BuildChildEnvParameters = {
   /** Further variables to copy from the parent when set there, by name. */
   inherit?: readonly string[];

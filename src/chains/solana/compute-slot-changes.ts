@@ -8,6 +8,7 @@ export type SlotChange = { walletId: number; asset: string; txid: string; delta:
 /** Legs of one transaction are numbered from txIndex × 2^20, so positions order legs within the block. */
 const LEGS_PER_TRANSACTION = 2 ** 20;
 
+/** Inputs of computeSlotChanges: one block and what custody is (owners, the SOL asset, configured mints). */
 export type ComputeSlotChangesParameters = {
   chain: string;
   block: RpcBlock;
@@ -19,6 +20,7 @@ export type ComputeSlotChangesParameters = {
   mints: ReadonlyMap<string, string>;
 };
 
+/** What one block changed for custody: balance changes, token accounts seen, transfer legs. */
 export type ComputeSlotChangesReturnType = {
   changes: SlotChange[];
   /** Custody token accounts seen (discovery): account address -> owner's wallet id and mint. */

@@ -3,6 +3,7 @@ import { parseRpcJson } from "./parse-rpc-json.js";
 /** Anything that answers "is this address a custody owner?" (a Set or the indexer's owner map). */
 export type WatchedAddresses = { has(address: string): boolean };
 
+/** Options of parseBlockJson. */
 export type ParseBlockJsonParameters = {
   /** Custody owner addresses: a transaction that names none of them is skipped, never parsed. */
   watched: WatchedAddresses;

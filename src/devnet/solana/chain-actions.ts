@@ -100,7 +100,8 @@ const TOWER_DEPTH = 31;
 
 /**
  * Creates a validator: a funded identity and a vote account initialised by the real vote program
- * (identity = node, authorized voter and withdrawer, commission 0).
+ * (identity = node, authorized voter and withdrawer, commission 0). Lamports: the identity gets 1 SOL.
+ * @throws SolanaChainTxError when the chain refuses the transactions.
  */
 export function createValidator(chain: SolanaChain, p: { payer: Keypair }): Validator {
   const identity = Keypair.generate();
@@ -121,7 +122,7 @@ export function createValidator(chain: SolanaChain, p: { payer: Keypair }): Vali
  * The validator's vote as mainnet validators cast it: one TowerSync instruction (vote program
  * instruction 14) over the newest produced slots (a full tower of 31 lockouts, confirmation counts
  * 31..1, the root below them), the newest slot's hash, a timestamp and a block id, to be signed by
- * the identity (the authorized voter).
+ * the identity (the authorized voter). Needs at least one produced slot after genesis.
  */
 export function buildVoteInstruction(chain: SolanaChain, v: Validator): TransactionInstruction {
   const produced = chain.canonical.filter((s) => s > 0);

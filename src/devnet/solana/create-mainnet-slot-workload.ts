@@ -3,6 +3,7 @@ import * as spl from "@solana/spl-token";
 import { createAta, createMint, createRandom, createValidator, mintTo, send, sendVote, type Validator } from "./chain-actions.js";
 import { SolanaChainTxError, type SolanaChain } from "./create-solana-chain.js";
 
+/** Shape of createMainnetSlotWorkload's slots (counts per slot). */
 export type MainnetSlotWorkloadOptions = {
   /** Validators, each voting once per slot (mainnet: ~1,000 votes a slot). */
   validators: number;
