@@ -69,16 +69,8 @@ describe("the Ponder child's environment", () => {
     expect(env).toMatchObject({ BACKSTOP_RPC_ANVIL: anvil.rpcUrl, PONDER_TELEMETRY_DISABLED: "true", [PONDER_PLAN_ENV]: path.join(dir, "plan.json"), PATH: process.env.PATH });
     const allowed = /^(PATH|HOME|USER|LOGNAME|TMPDIR|TMP|TEMP|LANG|LANGUAGE|TZ|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|LC_\w+|BACKSTOP_RPC_ANVIL|PONDER_TELEMETRY_DISABLED|BACKSTOP_PONDER_PLAN)$/;
     expect(Object.keys(env).filter((k) => !allowed.test(k))).toEqual([]);
-    // And that is enough for Ponder to build and serve.
-    const deadline = Date.now() + 90_000;
-    let healthy = false;
-    while (!healthy && Date.now() < deadline) {
-      sup.check();
-      healthy = await fetch(`${sup.baseUrl()}/health`).then((r) => r.ok, () => false);
-      if (!healthy) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(healthy).toBe(true);
-  }, 150_000);
+    // That this is enough for Ponder to build, sync and serve is what evm-indexer.test.ts shows, on this env.
+  }, 60_000);
 
   it("buildChildEnv passes Postgres' connection variables only when asked, and sets what it is given", () => {
     const parent = { PATH: "/bin", LC_ALL: "C.UTF-8", PGPASSWORD: "pw", SECRET_X: "x", DATABASE_URL: "postgres://a" };
