@@ -1,10 +1,14 @@
-// Solana indexer benchmark (not a test): 1,000 custody wallets with a busy workload on the
-// LiteSVM chain at 400 ms slots. The indexer runs as its own process (`backstop index`), talks
-// JSON-RPC over HTTP, and writes SQLite. Prints:
-//   - catch-up rate (slots/s) and RPC calls per slot while catching up from the wallets' birthday,
-//   - finalized lag in slots while following (target <= 2), and RPC calls per slot while following.
+// Solana indexer benchmark (not a test). Two parts, in one run:
+// 1. Request size: bytes and parse time per mainnet-shaped slot (~1,000 real votes + ~300 others) of
+//    the old getBlock request ("full") and the new one ("accounts", non-custody transactions skipped
+//    before parsing), side by side, with the derived balances asserted equal (measure-request-size.ts).
+// 2. Following: 1,000 custody wallets with a busy workload on the LiteSVM chain at 400 ms slots. The
+//    indexer runs as its own process (`backstop index`), talks JSON-RPC over HTTP, and writes SQLite:
+//    catch-up rate (slots/s) and RPC calls per slot while catching up from the wallets' birthday,
+//    finalized lag in slots while following (target <= 2), and RPC calls per slot while following.
 // RPC calls are counted in the server. Usage:
 //   node --import tsx bench/solana/index.ts [--wallets 1000] [--txs 60] [--backlog 300] [--follow 60] [--poll 200]
+//     [--size-slots 8] [--validators 1000] [--others 300] [--size-only]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -15,6 +19,7 @@ import { Keypair, PublicKey } from "@solana/web3.js";
 import { createAta, createMint, createRandom, mintTo, transferSol, transferToken } from "../../src/devnet/solana/chain-actions.js";
 import { SolanaChainTxError, TOKEN_2022_PROGRAM, TOKEN_PROGRAM } from "../../src/devnet/solana/create-solana-chain.js";
 import { startSolanaDevnet } from "../../src/devnet/solana/start-solana-devnet.js";
+import { measureRequestSize } from "./measure-request-size.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,8 +28,19 @@ const { values: args } = parseArgs({
     poll: { type: "string", default: "200" },
     backlog: { type: "string", default: "300" },
     follow: { type: "string", default: "60" },
+    "size-slots": { type: "string", default: "8" },
+    validators: { type: "string", default: "1000" },
+    others: { type: "string", default: "300" },
+    "size-only": { type: "boolean", default: false },
   },
 });
+
+// --- part 1: request size ------------------------------------------------------------------------
+const sizeLines = await measureRequestSize({ slots: Number(args["size-slots"]), validators: Number(args.validators), others: Number(args.others), custodians: 200, repeats: 5 });
+process.stdout.write(`${sizeLines.join("\n")}\n`);
+if (args["size-only"]) process.exit(0); // litesvm: exit explicitly (see the end)
+
+// --- part 2: following ---------------------------------------------------------------------------
 const WALLETS = Number(args.wallets);
 const TXS_PER_SLOT = Number(args.txs);
 const BACKLOG_SLOTS = Number(args.backlog);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  ComputeBudgetProgram,
   Connection,
   Keypair,
   LAMPORTS_PER_SOL,
@@ -13,9 +14,12 @@ import * as spl from "@solana/spl-token";
 import {
   closeTokenAccount,
   createAta,
+  createValidator,
   createMint,
   createTokenAccount,
   mintTo,
+  send,
+  sendVote,
   startSolanaDevnet,
   transferSol,
   transferToken,
@@ -221,5 +225,27 @@ describe("LiteSVM JSON-RPC test chain", () => {
     net.chain.tick();
     const text = await (await fetch(net.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "getBalance", params: [whale.toBase58(), { commitment: "processed" }] }) })).text();
     expect(text).toContain(`"value":${2n ** 55n + 1n}`);
+  });
+
+  it("records the fee the runtime charges, priority fee included, and lands real vote-program votes", async () => {
+    const { chain } = net;
+    const to = custody.publicKey; // an existing account: 1 lamport to a new one would fail the rent check
+    // 10,000 CU × 1,000,000 micro-lamports = 10,000 lamports of priority fee on top of one signature.
+    const priced = send(chain, payer, [ComputeBudgetProgram.setComputeUnitLimit({ units: 10_000 }), ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 1_000_000 }), SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: 1 })]);
+    // Without a limit: the defaults, 3,000 CU per builtin instruction (2 here) × 1,000 / 10^6, rounded up.
+    const defaulted = send(chain, payer, [ComputeBudgetProgram.setComputeUnitPrice({ microLamports: 1_000 }), SystemProgram.transfer({ fromPubkey: payer.publicKey, toPubkey: to, lamports: 1 })]);
+    const validator = createValidator(chain, { payer });
+    for (let i = 0; i < 3; i++) chain.tick();
+    const vote = sendVote(chain, validator);
+    const block = chain.tick();
+    for (const [sig, fee] of [[priced.signature, 15_000n], [defaulted.signature, 5_006n]] as const) {
+      const t = chain.signatures.get(sig)!;
+      expect(t.meta.fee).toBe(fee);
+      expect(t.meta.preBalances[0]! - t.meta.postBalances[0]!).toBe(fee + 1n); // what LiteSVM took from the payer
+    }
+    const v = block.transactions.find((t) => t.signature === vote.signature)!;
+    expect(v.meta.err).toBeNull();
+    expect(v.keys).toEqual([validator.identity.publicKey.toBase58(), validator.voteAccount.toBase58(), "Vote111111111111111111111111111111111111111"]);
+    expect(v.meta.logMessages.at(-1)).toBe("Program Vote111111111111111111111111111111111111111 success");
   });
 });

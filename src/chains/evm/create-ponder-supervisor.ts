@@ -4,10 +4,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSy
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildChildEnv } from "../../lib/build-child-env.js";
 import type { Logger } from "../../lib/logger.js";
 import { redact } from "../../lib/logger.js";
 import { PonderStartError } from "./errors.js";
 import { PONDER_PLAN_ENV, type PonderPlan } from "./ponder-plan.js";
+
+/** libpq's connection variables, which node-postgres reads when DATABASE_URL leaves them out. */
+const PG_CONNECTION_ENV = ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE", "PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY"];
 
 /** The repo root: where ponder.config.ts, ponder.schema.ts and src/ live. */
 export const PONDER_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -148,10 +152,13 @@ export function createPonderSupervisor(p: CreatePonderSupervisorParameters): Pon
   async function spawnOnce() {
     port = await findFreePort();
     const schema = computePonderSchema(p.plan);
-    const env: NodeJS.ProcessEnv = { ...process.env, ...p.rpcEnv, PONDER_TELEMETRY_DISABLED: "true", [PONDER_PLAN_ENV]: planFile };
-    delete env.DATABASE_SCHEMA;
-    if (p.databaseUrl) env.DATABASE_URL = p.databaseUrl;
-    else delete env.DATABASE_URL;
+    // An allow-list, never the parent's environment: a signing key or webhook secret in Backstop's
+    // environment must not reach Ponder. It gets the plan, its RPC variables and, on Postgres, the
+    // database URL and libpq's connection variables (PGPASSWORD when the URL has none).
+    const env = buildChildEnv(process.env, {
+      inherit: p.databaseUrl ? PG_CONNECTION_ENV : [],
+      set: { ...p.rpcEnv, PONDER_TELEMETRY_DISABLED: "true", [PONDER_PLAN_ENV]: planFile, DATABASE_URL: p.databaseUrl },
+    });
     const app = writePonderAppRoot(p.dir);
     const args = [ponderBin, "--root", app, "--log-format", "json", "start", "--schema", schema, "--port", String(port), "--hostname", "127.0.0.1"];
     const c = spawn(process.execPath, args, { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });

@@ -77,7 +77,8 @@ export function createSolanaIndexer(ctx: IndexerContext): Indexer {
   if (!chain || chain.descriptor.kind !== "solana") throw new SolanaConfigError({ chain: chainKey, problems: ["not a configured Solana chain"] });
   const { store } = ctx;
   const log = ctx.logger.child({ chain: chainKey });
-  const rpc: SolanaRpc = createSolanaRpc({ chain: chainKey, urls: chain.rpc, timeoutMs: chain.rpcTimeoutMs });
+  // Blocks come without the transactions that name no custody owner (never parsed: votes and the like).
+  const rpc: SolanaRpc = createSolanaRpc({ chain: chainKey, urls: chain.rpc, timeoutMs: chain.rpcTimeoutMs, watched: () => owners });
   const assets = Object.values(ctx.config.assets).filter((a) => a.chain === chainKey);
   const native = assets.find((a) => a.native);
   const tokens = assets.filter((a) => !a.native);
@@ -242,13 +243,14 @@ export function createSolanaIndexer(ctx: IndexerContext): Indexer {
 
   async function applyBlock(slot: number, block: RpcBlock, cursor: { height: number; hash: string }, finalized: number): Promise<boolean> {
     if (block.parentSlot !== cursor.height || block.previousBlockhash !== cursor.hash) return false;
-    const { changes, tokenAccounts: seen } = computeSlotChanges({ chain: chainKey, block, owners, nativeAsset: native?.id, mints });
+    const { changes, tokenAccounts: seen, transfers } = computeSlotChanges({ chain: chainKey, block, owners, nativeAsset: native?.id, mints });
     await store.tx((db) =>
       saveBlockIn(store, db, {
         block: { chain: chainKey, height: slot, hash: block.blockhash, parentHash: block.previousBlockhash, time: block.blockTime ?? 0 },
         parentHeight: block.parentSlot,
         changes: changes.map((c) => ({ walletId: c.walletId, asset: c.asset, txid: c.txid, delta: c.delta })),
         finalizedHeight: finalized,
+        transfers,
       }),
     );
     for (const [account, t] of seen) {
@@ -338,12 +340,13 @@ export function createSolanaIndexer(ctx: IndexerContext): Indexer {
     if (first === undefined) throw new BackstopError("SOLANA__BIRTHDAY_NOT_FINALIZED", `No finalized block at or after birthday slot ${birthday} yet.`, { retryable: true });
     const block = await rpc.getBlock(first);
     if (!block) throw new BackstopError("SOLANA__BLOCK_MISSING", `Finalized slot ${first} listed by getBlocks has no block.`, { retryable: true });
-    const { changes } = computeSlotChanges({ chain: chainKey, block, owners, nativeAsset: native?.id, mints });
+    const { changes, transfers } = computeSlotChanges({ chain: chainKey, block, owners, nativeAsset: native?.id, mints });
     await store.tx((db) =>
       saveBlockIn(store, db, {
         block: { chain: chainKey, height: first, hash: block.blockhash, parentHash: block.previousBlockhash, time: block.blockTime ?? 0 },
         changes: changes.map((c) => ({ walletId: c.walletId, asset: c.asset, txid: c.txid, delta: c.delta })),
         finalizedHeight: first,
+        transfers,
       }),
     );
     log.info({ msg: "indexing from the wallets' birthday", block: first, birthday });

@@ -1,6 +1,7 @@
 import { postJsonRpc } from "../../lib/post-json-rpc.js";
 import { RpcMethodError, RpcTransportError } from "../../lib/rpc-errors.js";
 import { createRpcFailover } from "../../lib/rpc-failover.js";
+import { parseBlockJson, type WatchedAddresses } from "./parse-block-json.js";
 import { parseRpcJson } from "./parse-rpc-json.js";
 
 /** JSON-RPC error codes a node uses for "not (yet) available here": retry, maybe on another provider. */
@@ -10,11 +11,20 @@ export const SLOT_SKIPPED = -32007;
 
 /** A token balance entry of `meta.pre/postTokenBalances`. Amount is a decimal string. */
 export type RpcTokenBalance = { accountIndex: number; mint: string; owner?: string; programId?: string; uiTokenAmount: { amount: string; decimals: number } };
-/** What the indexer reads of a transaction in a `json`-encoded block. Lamports are number or decimal string (exact). */
+/** An account key as `transactionDetails: "accounts"` lists it: static keys first, then lookup-table ones. */
+export type RpcAccountKey = { pubkey: string; signer: boolean; writable: boolean; source?: "transaction" | "lookupTable" };
+/**
+ * What the indexer reads of a transaction in a block: the `"accounts"` form (signatures and annotated
+ * account keys, loaded addresses included) or the `"full"` `json` form (message keys plus
+ * `meta.loadedAddresses`). Lamports and the fee are a number or a decimal string (exact).
+ */
 export type RpcBlockTransaction = {
-  transaction: { signatures: string[]; message: { accountKeys: string[] } };
+  /** Position in the block; set when the client skipped transactions before parsing them. */
+  index?: number;
+  transaction: { signatures: string[]; accountKeys: RpcAccountKey[] } | { signatures: string[]; message: { accountKeys: string[] } };
   meta: {
     err: unknown;
+    fee?: number | string;
     preBalances: (number | string)[];
     postBalances: (number | string)[];
     preTokenBalances?: RpcTokenBalance[] | null;
@@ -22,7 +32,16 @@ export type RpcBlockTransaction = {
     loadedAddresses?: { writable: string[]; readonly: string[] } | null;
   } | null;
 };
-export type RpcBlock = { blockhash: string; previousBlockhash: string; parentSlot: number; blockTime: number | null; blockHeight: number | null; transactions?: RpcBlockTransaction[] };
+export type RpcBlock = {
+  blockhash: string;
+  previousBlockhash: string;
+  parentSlot: number;
+  blockTime: number | null;
+  blockHeight: number | null;
+  transactions?: RpcBlockTransaction[];
+  /** Transactions the client skipped before parsing because they name no custody address. */
+  skippedTransactions?: number;
+};
 export type RpcAccount = { lamports: number | string; owner: string; data: [string, string]; executable: boolean };
 export type WithContext<T> = { context: { slot: number }; value: T };
 
@@ -32,7 +51,10 @@ export type SolanaRpc = {
   getSlot(commitment: "processed" | "confirmed" | "finalized"): Promise<number>;
   /** Produced slots in [from, to] at finalized commitment (skipped slots absent). */
   getBlocks(from: number, to: number): Promise<number[]>;
-  /** The finalized block at `slot`, full transactions, json encoding; null when the slot was skipped (-32007). */
+  /**
+   * The finalized block at `slot` (`transactionDetails: "accounts"`: keys and pre/post balances only),
+   * without the transactions that name no watched address; null when the slot was skipped (-32007).
+   */
   getBlock(slot: number): Promise<RpcBlock | null>;
   /** The finalized block's header only (no transactions); null when skipped. */
   getBlockHeader(slot: number): Promise<RpcBlock | null>;
@@ -51,6 +73,11 @@ export type CreateSolanaRpcParameters = {
   attempts?: number;
   /** First backoff, ms (doubles, capped at 10 s). Default 200. */
   backoffMs?: number;
+  /**
+   * The custody owner addresses, read at each getBlock: a block's transactions that name none of
+   * them are skipped before they are parsed (parseBlockJson). Default: every transaction is parsed.
+   */
+  watched?: () => WatchedAddresses;
 };
 
 /**
@@ -63,8 +90,8 @@ export function createSolanaRpc(p: CreateSolanaRpcParameters): SolanaRpc {
   const failover = createRpcFailover({ chain: p.chain, endpoints, attempts: p.attempts ?? 5, backoffMs: p.backoffMs ?? 200 });
   let id = 0;
 
-  async function once<T>(e: { url: string; host: string }, method: string, params: unknown[]): Promise<T> {
-    const { status, body } = await postJsonRpc<T>({ chain: p.chain, endpoint: e, method, params, id: ++id, version: "2.0", timeoutMs: p.timeoutMs, parse: parseRpcJson });
+  async function once<T>(e: { url: string; host: string }, method: string, params: unknown[], parse: (text: string) => unknown): Promise<T> {
+    const { status, body } = await postJsonRpc<T>({ chain: p.chain, endpoint: e, method, params, id: ++id, version: "2.0", timeoutMs: p.timeoutMs, parse });
     if (status === 429 || status >= 500) throw new RpcTransportError({ chain: p.chain, method, host: e.host, status, problem: `HTTP ${status}` });
     if (body.error) {
       throw new RpcMethodError({ chain: p.chain, method, host: e.host, rpcCode: Number(body.error.code), message: String(body.error.message), retryable: RETRYABLE_CODES.has(Number(body.error.code)) });
@@ -73,13 +100,17 @@ export function createSolanaRpc(p: CreateSolanaRpcParameters): SolanaRpc {
     return body.result;
   }
 
-  function call<T>(method: string, params: unknown[] = []): Promise<T> {
-    return failover.run(method, (e) => once<T>(e, method, params));
+  function call<T>(method: string, params: unknown[] = [], parse: (text: string) => unknown = parseRpcJson): Promise<T> {
+    return failover.run(method, (e) => once<T>(e, method, params, parse));
   }
 
-  async function block(slot: number, details: "full" | "none"): Promise<RpcBlock | null> {
+  async function block(slot: number, details: "accounts" | "none"): Promise<RpcBlock | null> {
+    // "accounts" is the smallest answer that carries what the indexer reads (account keys, pre/post
+    // SOL and token balances with owners, the fee): no instructions, logs or inner instructions.
+    const watched = details === "accounts" ? p.watched?.() : undefined;
+    const parse = watched ? (text: string) => parseBlockJson(text, { watched }) : parseRpcJson;
     try {
-      const b = await call<RpcBlock | null>("getBlock", [slot, { commitment: "finalized", encoding: "json", transactionDetails: details, maxSupportedTransactionVersion: 0, rewards: false }]);
+      const b = await call<RpcBlock | null>("getBlock", [slot, { commitment: "finalized", encoding: "json", transactionDetails: details, maxSupportedTransactionVersion: 0, rewards: false }], parse);
       // A null block for a listed slot is never "no activity" (TESTING.md B3).
       if (b === null) throw new RpcTransportError({ chain: p.chain, method: "getBlock", host: failover.preferred().host, problem: `null block for slot ${slot}` });
       return b;
@@ -94,7 +125,7 @@ export function createSolanaRpc(p: CreateSolanaRpcParameters): SolanaRpc {
     getGenesisHash: () => call<string>("getGenesisHash"),
     getSlot: (commitment) => call<number>("getSlot", [{ commitment }]),
     getBlocks: (from, to) => call<number[]>("getBlocks", [from, to, { commitment: "finalized" }]),
-    getBlock: (slot) => block(slot, "full"),
+    getBlock: (slot) => block(slot, "accounts"),
     getBlockHeader: (slot) => block(slot, "none"),
     getMultipleAccounts: (keys, minContextSlot) =>
       call("getMultipleAccounts", [keys, { commitment: "finalized", encoding: "base64", ...(minContextSlot !== undefined ? { minContextSlot } : {}) }]),

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import path from "node:path";
+import { buildChildEnv } from "../../lib/build-child-env.js";
 
 /** A running anvil node on a loopback port. */
 export type Anvil = {
@@ -45,7 +46,8 @@ export async function startAnvil(p: StartAnvilParameters = {}): Promise<Anvil> {
   const args = ["--host", "127.0.0.1", "--port", "0", "--chain-id", String(chainId), "--accounts", String(p.accounts ?? 10), "--timestamp", String(p.genesisTimestamp ?? 1_700_000_000)];
   if (p.blockTime !== undefined) args.push("--block-time", String(p.blockTime));
   if (p.noMining) args.push("--no-mining");
-  const child: ChildProcess = spawn(resolveAnvilBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  // A test/demo node needs nothing from Backstop's environment (and gets none of its secrets).
+  const child: ChildProcess = spawn(resolveAnvilBinary(), args, { env: buildChildEnv(process.env), stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -12,6 +12,8 @@ import {
 } from "@solana/web3.js";
 import { encodeBase58 } from "./base58.js";
 import { buildTransactionError, type TransactionErrorJson } from "./build-transaction-error.js";
+import { computeTransactionFee } from "./compute-transaction-fee.js";
+import { signTransaction } from "./sign-transaction.js";
 
 /** SPL Token program id. */
 export const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
@@ -19,10 +21,10 @@ export const TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA";
 export const TOKEN_2022_PROGRAM = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb";
 /** The simulator's default genesis seed; `chains/solana-local.ts` pins the hash it yields. */
 export const DEFAULT_GENESIS_SEED = "backstop-solana-local";
-/** Lamports LiteSVM charges per signature (its default fee structure). */
-const LAMPORTS_PER_SIGNATURE = 5000n;
 /** A blockhash stays usable for this many blocks, as on a real cluster. */
 const MAX_BLOCKHASH_AGE = 150;
+/** Entries of the SlotHashes sysvar, as on a cluster: votes may only name slots it holds. */
+const MAX_SLOT_HASHES = 512;
 
 export type Commitment = "processed" | "confirmed" | "finalized";
 
@@ -157,6 +159,26 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
   let finalizedSlot = 0;
   let working = { slot: 1, transactions: [] as ChainTransaction[], before: new Map<string, AccountSnapshot | null>() };
   setSlotClock(1);
+  // SlotHash objects cannot be constructed from JS (napi class without constructor): a pool grown from
+  // what getSlotHashes returns, rewritten after every change of the canonical chain.
+  const slotHashPool = svm.getSlotHashes();
+  syncSlotHashes();
+
+  /** Sets the SlotHashes sysvar to the newest canonical blocks (newest first), so real votes can name them. */
+  function syncSlotHashes(): void {
+    const recent = canonical.slice(-MAX_SLOT_HASHES).reverse();
+    while (slotHashPool.length < recent.length) {
+      svm.setSlotHashes(slotHashPool);
+      slotHashPool.push(...svm.getSlotHashes());
+    }
+    const entries = recent.map((slot, i) => {
+      const e = slotHashPool[i]!;
+      e.slot = BigInt(slot);
+      e.hash = blocks.get(slot)!.blockhash;
+      return e;
+    });
+    svm.setSlotHashes(entries);
+  }
 
   function indexTokenOwner(key: string, state: AccountSnapshot | null): void {
     const t = parseTokenAccount(state);
@@ -176,8 +198,16 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
     svm.setClock(new Clock(BigInt(slot), c.epochStartTimestamp, c.epoch, c.leaderScheduleEpoch, BigInt(blockTimeOf(slot))));
   }
 
+  // Decoding base58 for every account read was a third of a mainnet-sized slot's time.
+  const publicKeys = new Map<string, PublicKey>();
+  function publicKeyOf(key: string): PublicKey {
+    let pk = publicKeys.get(key);
+    if (!pk) publicKeys.set(key, (pk = new PublicKey(key)));
+    return pk;
+  }
+
   function readLive(key: string): AccountSnapshot | null {
-    const pk = new PublicKey(key);
+    const pk = publicKeyOf(key);
     const acc = svm.getAccount(pk);
     if (!acc) return null;
     // getAccount returns lamports as a JS number (lossy above 2^53); getBalance is exact.
@@ -186,7 +216,7 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
   }
 
   function writeLive(key: string, s: AccountSnapshot | null): void {
-    svm.setAccount(new PublicKey(key), {
+    svm.setAccount(publicKeyOf(key), {
       lamports: (s?.lamports ?? 0n) as unknown as number,
       data: s?.data ?? new Uint8Array(0),
       owner: new PublicKey(s?.owner ?? SystemProgram.programId.toBase58()),
@@ -332,7 +362,7 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
       meta: {
         err,
         status: err === null ? { Ok: null } : { Err: err },
-        fee: LAMPORTS_PER_SIGNATURE * BigInt(tx.message.header.numRequiredSignatures),
+        fee: computeTransactionFee({ keys, instructions: tx.message.compiledInstructions, signatures: tx.message.header.numRequiredSignatures }),
         preBalances: keys.map((k) => (executables.has(k) ? balance(readLive(k)) : balance(pre.get(k)))),
         postBalances: keys.map((k) => (executables.has(k) ? balance(readLive(k)) : balance(post.get(k)))),
         preTokenBalances: tracked.flatMap((k) => tokenBalance(keys.indexOf(k), pre.get(k)!) ?? []),
@@ -385,7 +415,7 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
       instructions: [SystemProgram.transfer({ fromPubkey: faucet.publicKey, toPubkey: new PublicKey(to), lamports })],
     }).compileToLegacyMessage();
     const tx = new VersionedTransaction(msg);
-    tx.sign([faucet]);
+    signTransaction(tx, [faucet]);
     return sendTransaction(tx).signature;
   }
 
@@ -423,6 +453,7 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
     const next = block.slot + 1 + (p.skip ?? 0);
     working = { slot: next, transactions: [], before: new Map() };
     setSlotClock(next);
+    syncSlotHashes();
     return block;
   }
 
@@ -470,6 +501,7 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
     }
     working = { slot: openSlot + 1, transactions: [], before: new Map() };
     setSlotClock(openSlot + 1);
+    syncSlotHashes();
     return dropped.reverse();
   }
 

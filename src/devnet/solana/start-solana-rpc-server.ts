@@ -30,6 +30,65 @@ export class RpcMethodError extends Error {
 const API_VERSION = "2.1.21";
 /** Cap on `getBlocks` ranges, as on a validator (MAX_GET_CONFIRMED_BLOCKS_RANGE). */
 const MAX_BLOCKS_RANGE = 500_000;
+/** BPFLoaderUpgradeab1e…: when a message names it, invoked program ids keep their write lock. */
+const UPGRADEABLE_LOADER = "BPFLoaderUpgradeab1e11111111111111111111111";
+/**
+ * Reserved account keys (agave's ReservedAccountKeys, every one activated, as the RPC uses them to
+ * describe accounts): builtin programs, sysvars and the native loader. They are never write-locked,
+ * so `transactionDetails: "accounts"` reports them `writable: false` whatever the header says.
+ */
+const RESERVED_ACCOUNT_KEYS = new Set([
+  "AddressLookupTab1e1111111111111111111111111", "BPFLoader2111111111111111111111111111111111", "BPFLoader1111111111111111111111111111111111",
+  UPGRADEABLE_LOADER, "ComputeBudget111111111111111111111111111111", "Config1111111111111111111111111111111111111",
+  "Ed25519SigVerify111111111111111111111111111", "Feature111111111111111111111111111111111111", "LoaderV411111111111111111111111111111111111",
+  "KeccakSecp256k11111111111111111111111111111", "StakeConfig11111111111111111111111111111111", "Stake11111111111111111111111111111111111111",
+  "11111111111111111111111111111111", "Vote111111111111111111111111111111111111111", "ZkE1Gama1Proof11111111111111111111111111111",
+  "ZkTokenProof1111111111111111111111111111111", "SysvarC1ock11111111111111111111111111111111", "SysvarEpochRewards1111111111111111111111111",
+  "SysvarEpochSchedu1e111111111111111111111111", "SysvarFees111111111111111111111111111111111", "Sysvar1nstructions1111111111111111111111111",
+  "SysvarLastRestartS1ot1111111111111111111111", "SysvarRecentB1ockHashes11111111111111111111", "SysvarRent111111111111111111111111111111111",
+  "SysvarRewards111111111111111111111111111111", "SysvarS1otHashes111111111111111111111111111", "SysvarS1otHistory11111111111111111111111111",
+  "SysvarStakeHistory1111111111111111111111111", "NativeLoader1111111111111111111111111111111", "Sysvar1111111111111111111111111111111111111",
+]);
+
+type MessageJson = {
+  accountKeys: string[];
+  header: { numRequiredSignatures: number; numReadonlySignedAccounts: number; numReadonlyUnsignedAccounts: number };
+  instructions: { programIdIndex: number }[];
+};
+
+/**
+ * The `transactionDetails: "accounts"` form of a transaction, as agave builds it (transaction-status
+ * `build_json_accounts`): the signatures and every account key with its signer and writable flags and
+ * source (static keys, then lookup-table ones), and the simple meta: status, fee, pre/post SOL and
+ * token balances, rewards only when asked for. No instructions, logs, inner instructions or loaded
+ * addresses (the loaded keys are in the list instead).
+ */
+function accountsJson(t: ChainTransaction, showRewards: boolean): Record<string, unknown> {
+  const message = t.transaction.message as MessageJson;
+  const { header } = message;
+  const loaded = [...t.meta.loadedAddresses.writable, ...t.meta.loadedAddresses.readonly];
+  const keys = [...message.accountKeys, ...loaded];
+  const statics = message.accountKeys.length;
+  const invoked = new Set(message.instructions.map((ix) => ix.programIdIndex));
+  const upgradeableLoaderPresent = keys.includes(UPGRADEABLE_LOADER);
+  const writableIndex = (i: number) => {
+    if (i >= statics) return i - statics < t.meta.loadedAddresses.writable.length;
+    if (i < header.numRequiredSignatures) return i < header.numRequiredSignatures - header.numReadonlySignedAccounts;
+    return i < statics - header.numReadonlyUnsignedAccounts;
+  };
+  const accountKeys = keys.map((pubkey, i) => ({
+    pubkey,
+    signer: i < header.numRequiredSignatures,
+    source: i < statics ? "transaction" : "lookupTable",
+    // Message::is_maybe_writable: writable in the header, not reserved, not a demoted program id.
+    writable: writableIndex(i) && !RESERVED_ACCOUNT_KEYS.has(pubkey) && !(invoked.has(i) && !upgradeableLoaderPresent),
+  }));
+  const m = t.meta;
+  const meta: Record<string, unknown> = { err: m.err, fee: m.fee, postBalances: m.postBalances, postTokenBalances: m.postTokenBalances, preBalances: m.preBalances, preTokenBalances: m.preTokenBalances };
+  if (showRewards) meta.rewards = m.rewards;
+  meta.status = m.status;
+  return { meta, transaction: { accountKeys, signatures: (t.transaction as { signatures: string[] }).signatures } };
+}
 
 export type SolanaRpcServer = {
   url: string;
@@ -110,14 +169,16 @@ export async function startSolanaRpcServer(chain: SolanaChain, p: { port?: numbe
     return { ...base, data: [Buffer.from(s.data).toString("base64"), "base64"] };
   }
 
-  function txJson(t: ChainTransaction, cfg: Config | undefined) {
+  function txJson(t: ChainTransaction, cfg: Config | undefined, details: "full" | "accounts" = "full") {
     const max = cfg?.maxSupportedTransactionVersion;
     if (t.version === 0 && max === undefined)
       throw new RpcMethodError(
         -32015,
         'Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: "maxSupportedTransactionVersion": 0',
       );
-    const out: Record<string, unknown> = { meta: t.meta, transaction: t.transaction };
+    // Without rewards the node writes the meta's rewards as null (agave: OptionSerializer::None).
+    const out: Record<string, unknown> =
+      details === "accounts" ? accountsJson(t, cfg?.rewards !== false) : { meta: cfg?.rewards === false ? { ...t.meta, rewards: null } : t.meta, transaction: t.transaction };
     if (max !== undefined) out.version = t.version;
     return out;
   }
@@ -203,7 +264,7 @@ export async function startSolanaRpcServer(chain: SolanaChain, p: { port?: numbe
         parentSlot: b.parentSlot,
         previousBlockhash: b.previousBlockhash,
       };
-      if (details === "full") out.transactions = b.transactions.map((t) => txJson(t, c));
+      if (details === "full" || details === "accounts") out.transactions = b.transactions.map((t) => txJson(t, c, details));
       else if (details === "signatures") out.signatures = b.transactions.map((t) => t.signature);
       else if (details !== "none") throw invalidParams(`Invalid param: transactionDetails ${details}`);
       if (c?.rewards !== false) out.rewards = [];

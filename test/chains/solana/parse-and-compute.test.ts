@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeSlotChanges } from "../../../src/chains/solana/compute-slot-changes.js";
+import { computeCounterparties, computeSlotChanges } from "../../../src/chains/solana/compute-slot-changes.js";
 import type { RpcBlock } from "../../../src/chains/solana/create-solana-rpc.js";
 import { parseRpcJson } from "../../../src/chains/solana/parse-rpc-json.js";
 import { validateSolanaAddress } from "../../../src/chains/solana/validate-solana-address.js";
@@ -68,6 +68,68 @@ describe("computeSlotChanges", () => {
   it("refuses token balances without owner (the delta could not be attributed)", () => {
     const b = block([{ transaction: { signatures: ["x"], message: { accountKeys: [TA1] } }, meta: { err: null, preBalances: [1], postBalances: [1], preTokenBalances: [{ accountIndex: 0, mint: USDC, uiTokenAmount: { amount: "1", decimals: 6 } }], postTokenBalances: [] } }]);
     expect(() => computeSlotChanges({ chain: "sol", block: b, owners: new Map([[OWNER, 1]]), nativeAsset: "SOL", mints: new Map([[USDC, "USDC"]]) })).toThrow(/token balance without owner/);
+  });
+});
+
+describe("computeSlotChanges: transfer legs", () => {
+  const C1 = OWNER;
+  const C2 = "7UX2i7SucgLMQcfZ75s3VXmZZY4YRUyJN9X1RgfMoDUi";
+  const X = OTHER;
+  const Y = "3Kzh9qAqVWQhEsfQz7Rn2bQ6F5Xv9uTqWvA3VJm7q1rJ";
+  const owners = new Map([[C1, 1], [C2, 2]]);
+  const tb = (accountIndex: number, owner: string, amount: string) => ({ accountIndex, mint: USDC, owner, uiTokenAmount: { amount, decimals: 6 } });
+  const accounts = (keys: string[]) => keys.map((pubkey, i) => ({ pubkey, signer: i === 0, writable: true, source: "transaction" as const }));
+  const compute = (transactions: RpcBlock["transactions"]) =>
+    computeSlotChanges({ chain: "sol", block: { blockhash: "h", previousBlockhash: "p", parentSlot: 1, blockTime: 0, blockHeight: 1, transactions }, owners, nativeAsset: "SOL", mints: new Map([[USDC, "USDC"]]) });
+  const legsOf = (r: ReturnType<typeof compute>) => r.transfers.map(({ txid, position, ...l }) => ({ ...l, at: `${txid}:${position}` }));
+
+  it("splits SOL into value and fee: a custody fee payer sending to custody and an outsider", () => {
+    // C1 pays the 7,000 fee and sends 100 to C2 and 50 to X in one transaction (index 3 of the block).
+    const r = compute([{ index: 3, transaction: { signatures: ["t"], accountKeys: accounts([C1, C2, X]) }, meta: { err: null, fee: 7000, preBalances: [10_000, 0, 0], postBalances: [10_000 - 7000 - 150, 100, 50] } }]);
+    expect(r.changes).toEqual([{ walletId: 1, asset: "SOL", txid: "t", delta: -7150n }, { walletId: 2, asset: "SOL", txid: "t", delta: 100n }]);
+    const base = 3 * 2 ** 20;
+    expect(legsOf(r)).toEqual([
+      { walletId: 1, asset: "SOL", direction: "fee", amount: 7000n, counterparty: null, counterpartyWalletId: null, at: `t:${base}` },
+      { walletId: 1, asset: "SOL", direction: "out", amount: 100n, counterparty: C2, counterpartyWalletId: 2, at: `t:${base + 1}` },
+      { walletId: 1, asset: "SOL", direction: "out", amount: 50n, counterparty: X, counterpartyWalletId: null, at: `t:${base + 2}` },
+      { walletId: 2, asset: "SOL", direction: "in", amount: 100n, counterparty: C1, counterpartyWalletId: 1, at: `t:${base + 3}` },
+    ]);
+  });
+
+  it("gives a failed transaction's custody payer a fee leg only, and a token deposit its sender", () => {
+    const r = compute([
+      { transaction: { signatures: ["failed"], message: { accountKeys: [C1, Y] } }, meta: { err: { InstructionError: [0, { Custom: 1 }] }, fee: 5000, preBalances: [9000, 1], postBalances: [4000, 1], preTokenBalances: [tb(1, C1, "5")], postTokenBalances: [tb(1, C1, "5")] } },
+      // X (outsider) pays the fee and moves 30 USDC from its account (index 2) to C2's (index 1).
+      { transaction: { signatures: ["dep"], message: { accountKeys: [X, Y, C2] } }, meta: { err: null, fee: 5000, preBalances: [9000, 1, 1], postBalances: [4000, 1, 1], preTokenBalances: [tb(1, C2, "0"), tb(2, X, "30")], postTokenBalances: [tb(1, C2, "30"), tb(2, X, "0")] } },
+    ]);
+    expect(legsOf(r)).toEqual([
+      { walletId: 1, asset: "SOL", direction: "fee", amount: 5000n, counterparty: null, counterpartyWalletId: null, at: "failed:0" },
+      { walletId: 2, asset: "USDC", direction: "in", amount: 30n, counterparty: X, counterpartyWalletId: null, at: `dep:${2 ** 20}` },
+    ]);
+  });
+
+  it("names no counterparty when a mint or burn unbalances the movement, or the pairing is ambiguous", () => {
+    const mint = compute([{ transaction: { signatures: ["mint"], message: { accountKeys: [X, Y] } }, meta: { err: null, fee: 5000, preBalances: [9000, 1], postBalances: [4000, 1], preTokenBalances: [tb(1, C1, "0")], postTokenBalances: [tb(1, C1, "8")] } }]);
+    expect(legsOf(mint)).toEqual([{ walletId: 1, asset: "USDC", direction: "in", amount: 8n, counterparty: null, counterpartyWalletId: null, at: "mint:0" }]);
+    // X and Y each send 10; C1 and C2 each receive 10: who paid whom is not shown.
+    const ambiguous = compute([{ transaction: { signatures: ["amb"], message: { accountKeys: [X, Y, C1, C2] } }, meta: { err: null, fee: 0, preBalances: [10, 10, 0, 0], postBalances: [0, 0, 10, 10] } }]);
+    expect(legsOf(ambiguous).map((l) => [l.walletId, l.direction, l.amount, l.counterparty])).toEqual([[1, "in", 10n, null], [2, "in", 10n, null]]);
+  });
+
+  it("computeCounterparties: one side single, exact one-to-one pairs, or nothing", () => {
+    expect(computeCounterparties(new Map([["a", -30n], ["b", 10n], ["c", 20n]]))).toEqual(new Map([["b", [{ counterparty: "a", amount: 10n }]], ["a", [{ counterparty: "b", amount: 10n }, { counterparty: "c", amount: 20n }]], ["c", [{ counterparty: "a", amount: 20n }]]]));
+    expect(computeCounterparties(new Map([["a", -10n], ["b", -25n], ["c", 25n], ["d", 10n]]))).toEqual(new Map([["a", [{ counterparty: "d", amount: 10n }]], ["d", [{ counterparty: "a", amount: 10n }]], ["b", [{ counterparty: "c", amount: 25n }]], ["c", [{ counterparty: "b", amount: 25n }]]]));
+    expect(computeCounterparties(new Map([["a", -10n], ["b", -20n], ["c", 15n], ["d", 15n]])).size).toBe(0); // no exact pairs
+    expect(computeCounterparties(new Map([["a", -10n], ["b", 9n]])).size).toBe(0); // does not balance
+    expect(computeCounterparties(new Map([["a", 10n]])).size).toBe(0);
+  });
+
+  it("derives the same changes and legs from the full and the accounts form of a transaction", () => {
+    const meta = { err: null, fee: 5000, preBalances: [100_000, 5, 0], postBalances: [100_000 - 5000 - 777, 5, 777], preTokenBalances: [tb(1, C1, "40")], postTokenBalances: [tb(1, C1, "40")] };
+    const full = compute([{ transaction: { signatures: ["x"], message: { accountKeys: [C1, Y, X] } }, meta }]);
+    const acc = compute([{ transaction: { signatures: ["x"], accountKeys: accounts([C1, Y, X]) }, meta }]);
+    expect(acc).toEqual(full);
+    expect(full.transfers.map((l) => l.direction)).toEqual(["fee", "out"]);
   });
 });
 
