@@ -7,7 +7,8 @@ import { BackstopError } from "./errors.js";
 
 /** Largest env file read, bytes: secrets files are small; anything bigger is not one. */
 export const MAX_ENV_FILE_BYTES = 1 << 20;
-const LINE = /^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$/;
+// `s`: a value may hold U+2028/U+2029 (which `.` would not match without it); lines split on \n only.
+const LINE = /^(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$/s;
 /** Values written unquoted by formatEnvFile: no quotes, spaces, `#`, `\` or control characters. */
 const BARE = /^[A-Za-z0-9_@%+=:,./~^!?*&()[\]{}<>|-]*$/;
 
@@ -43,7 +44,7 @@ export function parseEnvFile(text: string, path: string): Record<string, string>
   lines.forEach((raw, i) => {
     const n = i + 1;
     const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    if (/^[ \t]*(#.*)?$/.test(line)) return;
+    if (/^[ \t]*(#.*)?$/s.test(line)) return;
     const m = LINE.exec(line);
     if (!m) throw new EnvFileMalformedError({ path, line: n, problem: "expected NAME=value" });
     const [, name, rest] = m as unknown as [string, string, string];
