@@ -5,8 +5,8 @@ export default defineChain({
   kind: "solana",
   name: "Solana devnet",
   genesisHash: "EtWTRABZaYq6iMfeYKouRu166VU2xqa1wcaWoxPkrZBG",
-  // Backstop reads only `finalized` slots; a stored slot that stops being finalized is rolled back
-  // up to this many stored slots deep, deeper halts the indexer (SOLANA__FINALIZED_REORG).
+  // Backstop reads only `finalized` slots: a stored slot that stops being finalized halts the chain
+  // (CHAIN__DEEP_REORG). This depth only sizes the header window.
   finalityDepth: 32,
   nativeAsset: { symbol: "SOL", decimals: 9 },
   /** Token programs whose accounts are custody balances: SPL Token and Token-2022. */

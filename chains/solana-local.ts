@@ -6,8 +6,8 @@ export default defineChain({
   name: "Solana local (LiteSVM test chain)",
   // The LiteSVM-backed chain in src/devnet/solana (seed "backstop-solana-local"): its genesis hash.
   genesisHash: "BFXmx1DFUqYYxCFB8UqkugRMP66nxBqsm66iktbp7NSM",
-  // Backstop reads only `finalized` slots; a stored slot that stops being finalized is rolled back
-  // up to this many stored slots deep, deeper halts the indexer (SOLANA__FINALIZED_REORG).
+  // Backstop reads only `finalized` slots: a stored slot that stops being finalized halts the chain
+  // (CHAIN__DEEP_REORG). This depth only sizes the header window.
   finalityDepth: 32,
   nativeAsset: { symbol: "SOL", decimals: 9 },
   /** Token programs whose accounts are custody balances: SPL Token and Token-2022. */

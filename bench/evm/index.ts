@@ -10,7 +10,7 @@ import path from "node:path";
 import { encodeDeployData, encodeFunctionData, numberToHex, type Address, type Hex } from "viem";
 import { erc20Abi } from "../../abis/erc20.js";
 import { buildPonderPlan } from "../../src/chains/evm/build-ponder-plan.js";
-import { createEvmIndexer } from "../../src/chains/evm/create-evm-indexer.js";
+import { createEvmIndexer } from "../../src/chains/evm/create-evm-adapter.js";
 import { computePonderSchema } from "../../src/chains/evm/create-ponder-supervisor.js";
 import { compileDevnetContracts } from "../../src/devnet/evm/contracts.js";
 import { deployMulticall3 } from "../../src/devnet/evm/deploy-multicall3.js";

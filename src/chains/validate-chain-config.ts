@@ -4,7 +4,7 @@ import { addressToScript } from "./bitcoin/address-to-script.js";
 import { parseDescriptor } from "./bitcoin/descriptors.js";
 import type { BitcoinNetworkName } from "./bitcoin/wallet-errors.js";
 import { validateEvmChainConfig } from "./evm/build-ponder-plan.js";
-import { validateSolanaConfig } from "./solana/create-solana-indexer.js";
+import { validateSolanaConfig } from "./solana/create-solana-adapter.js";
 
 /**
  * Chain-specific checks of a structurally valid config: addresses and
@@ -34,6 +34,14 @@ export function validateChainConfig(config: ResolvedConfig): string[] {
         } catch (err) {
           problems.push(`${at}.descriptor: ${why(err)}`);
         }
+      }
+    }
+    // A birthday below the chain's first indexed height would miss what the wallet received before it.
+    if (w.birthday !== undefined) {
+      const floor = chain.descriptor.kind === "solana" ? (chain as { birthdaySlot?: number }).birthdaySlot : chain.startHeight;
+      const name = chain.descriptor.kind === "solana" ? "birthdaySlot" : "startHeight";
+      if (floor !== undefined && w.birthday < floor) {
+        problems.push(`${at}.birthday: ${w.birthday} is below chains.${w.chain}.${name} ${floor}; what the wallet received before ${floor} would never be indexed`);
       }
     }
     // The same address twice on one chain would count its reserves twice (TESTING.md F1).

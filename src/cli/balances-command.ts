@@ -40,8 +40,22 @@ export function registerBalancesCommand(program: Command) {
 /** Renders balance lines as an aligned text table (display units). */
 export function formatBalanceTable(lines: readonly BalanceLine[]): string {
   if (!lines.length) return "(nothing indexed yet)\n";
-  const rows = lines.map((l) => [l.chain, l.wallet, l.asset, formatUnits(BigInt(l.amount), l.decimals), String(l.height), l.finalized ? "final" : "unfinalized", `${l.blockHash.slice(0, 16)}…`]);
-  const head = ["chain", "wallet", "asset", "amount", "height", "status", "block"];
+  const rows = lines.map((l) => [
+    l.chain,
+    l.wallet,
+    l.asset,
+    l.amount === null ? "?" : formatUnits(BigInt(l.amount), l.decimals),
+    String(l.height),
+    l.finalized ? "final" : "unfinalized",
+    l.blockHash ? `${l.blockHash.slice(0, 16)}…` : "(pruned)",
+    l.counted ? "counted" : `NOT COUNTED (${l.state}): ${l.reason ?? ""}`,
+  ]);
+  const head = ["chain", "wallet", "asset", "amount", "height", "status", "block", "reserves"];
+  // The reserves column only when some balance does not count (pending, removed, before a baseline).
+  if (lines.every((l) => l.counted)) {
+    head.pop();
+    for (const r of rows) r.pop();
+  }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (r: string[]) => r.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
   return `${[fmt(head), ...rows.map(fmt)].join("\n")}\n`;

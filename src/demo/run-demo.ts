@@ -77,7 +77,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         // Liabilities: a generated snapshot of user balances owing 90% of each asset's custody
         // balance (coverage 111%), imported with its Merkle-sum root and one proof checked.
         const reserves: Record<string, bigint> = {};
-        for (const l of lines) reserves[l.asset] = (reserves[l.asset] ?? 0n) + BigInt(l.amount);
+        for (const l of lines) if (l.counted && l.amount !== null) reserves[l.asset] = (reserves[l.asset] ?? 0n) + BigInt(l.amount);
         const snap = await createDemoSnapshot({ store, dir, assets: config.assets, totals: computeDemoTotals({ reserves, fractionBps: 9000 }), logger: p.logger });
         out("");
         for (const l of snap.lines) out(l);

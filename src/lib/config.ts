@@ -78,6 +78,13 @@ const walletSchema = z
     descriptor: z.string().optional(),
     /** Unused addresses kept derived past the last used one. Default 20. */
     gapLimit: z.number().int().min(1).max(10_000).optional(),
+    /**
+     * Height (Solana: slot) before which the wallet held nothing. A wallet added to a store that already
+     * indexes its chain is backfilled from it (Bitcoin: a rescan of [birthday, cursor]; Solana: a replay of
+     * those slots) and counts only once that is done. Must not be above the node's tip. Default: none
+     * (Bitcoin: the chain's startHeight; Solana: a baseline read of its balances at a finalized slot).
+     */
+    birthday: z.number().int().min(0).optional(),
   })
   .strict();
 

@@ -2,7 +2,8 @@
  * The one registry of Backstop's error codes (STYLE.md: `DOMAIN__DESCRIPTION`, stable, never reused).
  * Every BackstopError carries one of these; a code is added here, with a one-line meaning, before it
  * is thrown anywhere. test/lib/error-codes.test.ts checks that every code in src/ is registered and
- * that none is listed twice. Retired codes stay listed (marked retired) so they are never reused.
+ * that none is listed twice. Retired codes stay listed (their meaning starts with "Retired") so they are
+ * never reused; the test also checks that nothing in src/ raises one.
  */
 export const ERROR_CODES = {
   // AMOUNT
@@ -26,12 +27,19 @@ export const ERROR_CODES = {
   BITCOIN__INCONSISTENT_BLOCK: "The node's block data contradicts itself (hash, parent or merkle root): a lying or broken provider.",
   BITCOIN__MALFORMED_BLOCK: "Raw block bytes that do not parse as a block (truncated, trailing bytes, bad varints).",
   BITCOIN__MERKLE_ROOT_MISMATCH: "A block whose transactions do not hash to the merkle root in its header.",
-  BITCOIN__NODE_SYNCING: "The node is still syncing (initial block download, or headers ahead of blocks); its tip is not the chain's.",
+  BITCOIN__NODE_SYNCING: "Retired (use CHAIN__NODE_SYNCING): the Bitcoin node was still syncing.",
   BITCOIN__OUTPUTS_EXCEED_INPUTS: "A transaction whose inputs are all custody outputs of known value pays out more than they hold (an invalid block).",
   BITCOIN__UNEXPECTED_BITS: "A header's bits are not what the difficulty rule requires at its height (retarget, parent's bits, testnet's 20-minute rule, regtest's fixed target).",
-  BITCOIN__WRONG_NETWORK: "The node is on another network than the chain's descriptor (genesis hash differs). Fatal.",
-  // CHAIN
-  CHAIN__DEEP_REORG: "A reorg reaches deeper than the chain's finality depth: the indexer halts instead of silently diverging.",
+  BITCOIN__WRONG_NETWORK: "Retired (use CHAIN__WRONG_NETWORK): the Bitcoin node was on another network.",
+  // CHAIN: what every chain's follower shares; the error's `chain` and `context` name the chain and values at fault.
+  CHAIN__BACKFILL_CHAIN_MOVED: "While backfilling a wallet added later, the node's blocks stopped linking to the stored chain (a reorg); nothing written, retried.",
+  CHAIN__BIRTHDAY_ABOVE_TIP: "A wallet's configured birthday is above the node's tip (a height that does not exist yet); nothing is written.",
+  CHAIN__DEEP_REORG: "A reorg reaches a block recorded as final (or as deep as a block-count finality): the follower halts instead of silently diverging.",
+  CHAIN__INCONSISTENT_HEAD: "The node reports its finalized (or safe) block ahead of its latest block: a broken or lying provider; nothing is written.",
+  CHAIN__NODE_SYNCING: "The node is still syncing (initial block download, or headers ahead of blocks); its tip is not the network's (retried).",
+  CHAIN__PROVIDER_DISAGREEMENT: "Two configured providers give different block hashes at a finalized height (recorded in provider health, not thrown).",
+  CHAIN__PROVIDER_LAGGING: "A provider lacks heights the store already has (it is behind): the follower moves to another provider or waits, never rolls back.",
+  CHAIN__WRONG_NETWORK: "The node serves another network than the chain descriptor (genesis hash or EVM chain id differs). Fatal for that chain.",
   // CLI
   CLI__INVALID_API_KEY_OPTION: "An option of `keys api-create` is invalid (name, scopes, expiry).",
   CLI__INVALID_ROW_COUNT: "--row-count is not a non-negative integer.",
@@ -48,12 +56,12 @@ export const ERROR_CODES = {
   DEVNET__BCOIN_START_FAILED: "bcoin did not start or did not answer in time.",
   // EVM
   EVM__CONFIG: "The EVM chain's config is unusable (malformed addresses, no native asset...); meta lists every problem.",
-  EVM__DEEP_REORG: "A reorg reaches at or below the finalized height: the indexer halts instead of silently diverging.",
+  EVM__DEEP_REORG: "Retired (use CHAIN__DEEP_REORG): an EVM reorg reached a finalized height.",
   EVM__NO_MULTICALL3: "Multicall3 is not deployed on the chain; balance reads are batched through it.",
   EVM__PONDER_FAILED: "Ponder could not be started, or keeps crashing; meta carries the last lines of its log (redacted).",
   EVM__PONDER_ROUTE: "Ponder's read route answered with an error or an unexpected payload.",
   EVM__UNKNOWN_TOKEN: "A configured token address has no contract code, or does not answer `balanceOf`.",
-  EVM__WRONG_CHAIN: "The RPC serves another chain than the descriptor: chain id or genesis hash differs. Fatal for that chain.",
+  EVM__WRONG_CHAIN: "Retired (use CHAIN__WRONG_NETWORK): the EVM RPC served another chain.",
   // LIABILITIES
   LIABILITIES__ACCOUNT_NOT_FOUND: "No account with that id in the snapshot (after normalisation).",
   LIABILITIES__AMBIGUOUS_ASSET: "Asset given as a symbol that matches several configured ids (USDC: USDC-eth, USDC-sol) (E7).",
@@ -127,11 +135,11 @@ export const ERROR_CODES = {
   SOLANA__BALANCE_MISMATCH: "The balance the indexer derived differs from the chain's own account state at the same finalized slot.",
   SOLANA__BIRTHDAY_NOT_FINALIZED: "No finalized block at or after the configured birthday slot yet.",
   SOLANA__BLOCK_MISSING: "A finalized slot listed as produced has no block (retried).",
-  SOLANA__FINALIZED_REORG: "A stored slot is no longer on the cluster's finalized chain, deeper than the configured depth: halt, never diverge silently.",
+  SOLANA__FINALIZED_REORG: "Retired (use CHAIN__DEEP_REORG): a stored slot was no longer on the finalized chain.",
   SOLANA__INVALID_CONFIG: "The Solana part of the config is invalid (addresses, assets); meta lists each problem with its config path.",
   SOLANA__UNKNOWN_MINT: "A configured mint is not an initialized mint account of a token program at the finalized slot, or its decimals differ.",
   SOLANA__UNSUPPORTED_NODE: "The node's answer lacks what the indexer needs (e.g. token balance owners), so balances cannot be derived exactly.",
-  SOLANA__WRONG_GENESIS: "The node serves another cluster than the chain descriptor names (genesis hash differs).",
+  SOLANA__WRONG_GENESIS: "Retired (use CHAIN__WRONG_NETWORK): the Solana node served another cluster.",
   // STORE
   STORE__BUSY: "SQLite is locked by another connection past busy_timeout; nothing was written (retried).",
   STORE__CONFLICT: "Postgres aborted the transaction (serialization failure or deadlock); nothing was written (retried).",

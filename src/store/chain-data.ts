@@ -73,6 +73,8 @@ export async function saveBlockIn(store: Store, db: Db, p: SaveBlockParameters):
     });
   }
   await db.insert(t.blockHeaders).values({ ...block });
+  // The chain's first block stays readable when older headers are pruned: `balances --at` knows where history starts.
+  if (!cursor) await db.insert(t.headerPins).values({ chain: block.chain, height: block.height, reason: "first" }).onConflictDoNothing();
 
   // Balance changes: running balance per (wallet, asset), seeded from the last stored row
   // of every (wallet, asset) the block touches, all read in one statement.
@@ -217,8 +219,9 @@ const LAST_BALANCES_CHUNK = 200;
 
 /**
  * Rolls a chain back to `height` in ONE transaction: deletes headers, balance
- * changes and UTXOs above it, un-spends outputs spent above it, and moves the
+ * changes, transfers and UTXOs above it, un-spends outputs spent above it, and moves the
  * cursor to the header kept at `height` (or removes it when height < first).
+ * Block-event sinks run first, inside the same transaction.
  */
 export async function rollbackTo(store: Store, p: { chain: string; height: number }): Promise<void> {
   await store.tx(async (db) => {
@@ -231,6 +234,9 @@ export async function rollbackTo(store: Store, p: { chain: string; height: numbe
     // Sinks see the rows of the removed blocks before they go (e.g. to withdraw alerts they raised).
     if (before) for (const sink of store.blockEventSinks) await sink.onBlocksRolledBack?.(db, store, { chain: p.chain, fromHeight: Number(before.height), toHeight: p.height, removed });
     await db.delete(t.transfers).where(and(eq(t.transfers.chain, p.chain), gt(t.transfers.height, p.height)));
+    await db.delete(t.headerPins).where(and(eq(t.headerPins.chain, p.chain), eq(t.headerPins.reason, "first"), gt(t.headerPins.height, p.height)));
+    // A removed wallet's tracked history now ends at the rollback height.
+    await db.update(t.walletStates).set({ removedHeight: p.height }).where(and(eq(t.walletStates.chain, p.chain), gt(t.walletStates.removedHeight, p.height)));
     await db.delete(t.blockHeaders).where(and(eq(t.blockHeaders.chain, p.chain), gt(t.blockHeaders.height, p.height)));
     await db.delete(t.balanceChanges).where(and(eq(t.balanceChanges.chain, p.chain), gt(t.balanceChanges.height, p.height)));
     await db.delete(t.utxos).where(and(eq(t.utxos.chain, p.chain), gt(t.utxos.height, p.height)));

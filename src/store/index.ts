@@ -7,3 +7,28 @@ export * from "./load-balance-lines.js";
 export * from "./load-balance-history.js";
 export * from "./load-chain-states.js";
 export * from "./load-wallets.js";
+export { loadDbNowMs, sqlNowMs } from "./db-clock.js";
+export { loadFirstHeight, loadHeaderPins, pruneHeadersIn, saveHeaderPin, saveHeaderPinIn, type HeaderPinReason } from "./header-pins.js";
+export {
+  computeWalletCounted,
+  loadWalletStates,
+  saveFirstBlockWalletsIn,
+  saveWalletBackfill,
+  syncWalletStates,
+  type BackfillChange,
+  type SaveWalletBackfillParameters,
+  type SyncWalletStatesParameters,
+  type WalletSource,
+  type WalletStateName,
+  type WalletStatus,
+} from "./wallet-states.js";
+export {
+  loadChainHealth,
+  saveChainHealth,
+  saveProviderHealth,
+  type ChainHealth,
+  type ChainHealthInput,
+  type FollowerState,
+  type ProviderHealth,
+  type ProviderHealthInput,
+} from "./chain-health.js";

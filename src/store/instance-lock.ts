@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { sqlNowMs } from "./db-clock.js";
 import { InstanceLockHeldError, InstanceLockLostError } from "./errors.js";
 import type { Store } from "./open-store.js";
 
@@ -28,8 +29,7 @@ export type InstanceLock = {
 };
 
 /** The database's clock in unix ms: processes on machines with skewed clocks agree on expiry. */
-const nowMs = (dialect: Store["dialect"]) =>
-  dialect === "sqlite" ? "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)" : "(extract(epoch from clock_timestamp()) * 1000)::bigint";
+const nowMs = sqlNowMs;
 
 /** True when `pid` is certainly not a running process on this machine (ESRCH); EPERM means it runs. */
 function processIsGone(pid: number): boolean {

@@ -1,5 +1,7 @@
 import { NotIndexedError, NothingIndexedError, UnknownWalletError } from "./errors.js";
+import { loadFirstHeight } from "./header-pins.js";
 import type { ReadQuery, Store } from "./open-store.js";
+import { loadWalletStates, type WalletStateName } from "./wallet-states.js";
 
 /** One line of `backstop balances --json`. Amounts are base-unit decimal strings. */
 export type BalanceLine = {
@@ -8,10 +10,21 @@ export type BalanceLine = {
   address: string;
   asset: string;
   decimals: number;
-  amount: string;
+  /** The stored balance as of `height`; null while the wallet is pending (its history is not known yet). */
+  amount: string | null;
   height: number;
-  blockHash: string;
+  /** The block at `height`; null when its header was pruned (older than the header window, and not pinned). */
+  blockHash: string | null;
+  /** True once `height` is at or below the chain's recorded finalized height (Bitcoin: N confirmations; EVM: the node's finalized block where the chain has one; Solana: finalized). */
   finalized: boolean;
+  /** The wallet's lifecycle state (pending: added to an indexed chain, not yet backfilled). */
+  state: WalletStateName;
+  /** Whether this balance counts in reserves at `height`. */
+  counted: boolean;
+  /** Why it does not count (null when it does). */
+  reason: string | null;
+  /** The stored history is exact from this height on (null: since the chain's first indexed block). */
+  exactFrom: number | null;
 };
 
 /** What the balance read models need of the config: the configured wallets and the assets' decimals. */
@@ -20,8 +33,11 @@ export type BalanceConfig = {
   assets: Readonly<Record<string, { id: string; chain: string; decimals: number }>>;
 };
 
-/** The block a balance is as of: the requested height, its hash and time (unix s), and whether it is final. */
-export type AsOfBlock = { chain: string; height: number; hash: string; time: number; finalized: boolean };
+/**
+ * The block a balance is as of: the requested height, its hash and time (unix s; both null when the
+ * header was pruned: older than the header window and not pinned), and whether it is final.
+ */
+export type AsOfBlock = { chain: string; height: number; hash: string | null; time: number | null; finalized: boolean };
 
 /** A stored wallet row. */
 export type StoredWallet = { id: number; chain: string; label: string; kind: string; address: string | null; descriptor: string | null };
@@ -42,7 +58,8 @@ export function toStoredWallet(r: Record<string, unknown>): StoredWallet {
 
 /**
  * Resolves the block a read is as of: `atHeight` (default: the cursor, or with `latest: "finalized"`
- * the highest final height) must be at or below the chain's cursor and have a stored header.
+ * the highest final height) must be at or below the chain's cursor and at or above its first indexed
+ * block. Heights whose header was pruned are still readable (balances are kept): hash and time are null.
  * Returns null when the chain has no cursor yet (and no height was asked for the finalized default).
  * @throws NotIndexedError, NothingIndexedError (latest "finalized" before any final block)
  */
@@ -63,9 +80,13 @@ export async function loadAsOfBlock(q: ReadQuery, p: { chain: string; atHeight?:
   if (at > indexed || at < 0) throw new NotIndexedError({ chain: p.chain, height: at, indexed });
   let header: Record<string, unknown> | undefined = p.atHeight === undefined ? undefined : cursor.at_hash == null ? undefined : { hash: cursor.at_hash, time: cursor.at_time };
   if (p.atHeight === undefined) [header] = await q.raw("SELECT hash, time FROM block_headers WHERE chain = ? AND height = ?", [p.chain, at]);
-  if (!header) throw new NotIndexedError({ chain: p.chain, height: at, indexed });
+  if (!header) {
+    // No header: pruned (readable) or before the chain's first indexed block (not indexed).
+    const first = await loadFirstHeight(q, { chain: p.chain });
+    if (first === undefined || at < first) throw new NotIndexedError({ chain: p.chain, height: at, indexed });
+  }
   const finalized = cursor.finalized_height === null ? null : Number(cursor.finalized_height);
-  return { chain: p.chain, height: at, hash: String(header.hash), time: Number(header.time), finalized: finalized !== null && at <= finalized };
+  return { chain: p.chain, height: at, hash: header ? String(header.hash) : null, time: header ? Number(header.time) : null, finalized: finalized !== null && at <= finalized };
 }
 
 /**
@@ -114,8 +135,10 @@ export function chainAssets(config: BalanceConfig, chain: string) {
 }
 
 /**
- * Every (configured wallet, asset) balance of a chain as of a height (default: the indexed tip),
- * zero balances included: what `backstop balances --json` prints. Reads in one snapshot.
+ * Every (wallet, asset) balance of a chain as of a height (default: the indexed tip), zero balances
+ * included: what `backstop balances --json` prints. Lists configured wallets and removed ones (their
+ * history stays readable), each with its lifecycle state and whether it counts in reserves at that
+ * height. Works at heights whose header was pruned. Reads in one snapshot.
  * @throws NotIndexedError, UnknownWalletError
  */
 export async function loadBalanceLines(store: Store, config: BalanceConfig, p: { chain: string; at?: number; wallet?: string }): Promise<BalanceLine[]> {
@@ -126,22 +149,20 @@ export async function loadBalanceLines(store: Store, config: BalanceConfig, p: {
 export async function loadBalanceLinesIn(q: ReadQuery, config: BalanceConfig, p: { chain: string; at?: number; wallet?: string }): Promise<BalanceLine[]> {
   const block = await loadAsOfBlock(q, { chain: p.chain, atHeight: p.at });
   if (!block) return [];
-  let wallets: StoredWallet[];
+  let states = (await loadWalletStates(q, { chain: p.chain, atHeight: block.height })).filter((w) => isConfiguredWallet(config, p.chain, w.label) || w.state === "removed");
   if (p.wallet !== undefined) {
     const w = await loadWalletByName(q, { chain: p.chain, wallet: p.wallet });
-    if (!w || !isConfiguredWallet(config, p.chain, w.label)) throw new UnknownWalletError({ chain: p.chain, wallet: p.wallet });
-    wallets = [w];
-  } else {
-    const rows = await q.raw(`SELECT ${WALLET_COLUMNS} FROM wallets WHERE chain = ? ORDER BY id`, [p.chain]);
-    wallets = rows.map(toStoredWallet).filter((w) => isConfiguredWallet(config, p.chain, w.label));
+    states = states.filter((s) => s.walletId === w?.id);
+    if (!states.length) throw new UnknownWalletError({ chain: p.chain, wallet: p.wallet });
   }
   const lines: BalanceLine[] = [];
-  for (const w of wallets) {
+  for (const w of states) {
     for (const a of chainAssets(config, p.chain)) {
-      const b = await loadBalanceAt(q, { chain: p.chain, walletId: w.id, asset: a.id, atHeight: block.height });
+      const b = w.state === "pending" ? null : await loadBalanceAt(q, { chain: p.chain, walletId: w.walletId, asset: a.id, atHeight: block.height });
       lines.push({
         chain: p.chain, wallet: w.label, address: w.address ?? w.descriptor ?? "", asset: a.id, decimals: a.decimals,
-        amount: (b?.amount ?? 0n).toString(), height: block.height, blockHash: block.hash, finalized: block.finalized,
+        amount: w.state === "pending" ? null : (b?.amount ?? 0n).toString(), height: block.height, blockHash: block.hash, finalized: block.finalized,
+        state: w.state, counted: w.counted ?? false, reason: w.countedReason ?? null, exactFrom: w.exactFrom,
       });
     }
   }

@@ -1,3 +1,4 @@
+import { loadChainHealth } from "./chain-health.js";
 import { loadInstanceLocks, type InstanceLockInfo } from "./instance-lock.js";
 import type { ReadQuery, Store } from "./open-store.js";
 
@@ -16,22 +17,21 @@ export type ChainState = {
 };
 
 /** The node's tip and the indexer's last error per chain, as the store records them. */
-export type ChainHealth = { tip: number | null; lastError: string | null };
+export type ChainHealthSummary = { tip: number | null; lastError: string | null };
 
-/**
- * The node's head and the indexer's last error per chain, as recorded in the store. The one place
- * these are read: today no table records them, so every chain is unknown (null); the follower's
- * chain-health table (issue 8) is read here once it lands.
- */
-// TODO(#8): read the chain-health table (node tip, last error) once the follower branch adds it.
-export async function loadChainHealth(_q: ReadQuery, p: { chains: readonly string[] }): Promise<Map<string, ChainHealth>> {
-  return new Map(p.chains.map((c) => [c, { tip: null, lastError: null }]));
+/** The node's head and the follower's last error per chain, from the follower's chain_health table (null until it wrote one). */
+export async function loadChainHealthSummary(q: ReadQuery, p: { chains: readonly string[] }): Promise<Map<string, ChainHealthSummary>> {
+  const rows = new Map((await loadChainHealth(q)).map((h) => [h.chain, h]));
+  return new Map(p.chains.map((c) => {
+    const h = rows.get(c);
+    return [c, { tip: h?.nodeTip ?? null, lastError: h?.lastError ? `${h.lastError.code}: ${h.lastError.message}` : null }];
+  }));
 }
 
 /** Every given chain's state as the store records it, cursor and heights from one read snapshot. */
 export async function loadChainStates(store: Store, q: ReadQuery, p: { chains: readonly string[] }): Promise<ChainState[]> {
   const locks = new Map((await loadInstanceLocks(store)).map((l) => [l.name, l]));
-  const health = await loadChainHealth(q, p);
+  const health = await loadChainHealthSummary(q, p);
   const out: ChainState[] = [];
   for (const chain of p.chains) {
     const [c] = await q.raw(

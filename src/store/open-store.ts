@@ -48,8 +48,8 @@ export type Store = {
   close(): Promise<void>;
 };
 
-/** The reads available inside Store.read: raw SQL with `?` placeholders, rows as plain objects. */
-export type ReadQuery = Pick<Store, "dialect" | "raw">;
+/** The store as seen inside Store.read: every read (drizzle or raw SQL with `?` placeholders) on one snapshot; writes refused. */
+export type ReadQuery = Store;
 
 export type OpenStoreParameters = {
   /** postgres:// URL; when set the store is Postgres. */
@@ -377,7 +377,7 @@ function sqlRaw(text: string) {
 
 /** Every table the migrations create must be there: a table dropped out-of-band is refused, not silently re-created. */
 async function checkSchema(store: Store): Promise<void> {
-  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers"];
+  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers", "wallet_states", "chain_health", "provider_health", "header_pins"];
   const rows =
     store.dialect === "sqlite"
       ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")

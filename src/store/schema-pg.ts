@@ -129,3 +129,73 @@ export const transfers = pgTable(
     index("transfers_wallet").on(t.chain, t.walletId, t.asset, t.height),
   ],
 );
+
+/** Per-wallet lifecycle (migration 5): pending until backfilled, active, or removed from the config. */
+export const walletStates = pgTable(
+  "wallet_states",
+  {
+    walletId: bigint("wallet_id", { mode: "number" }).primaryKey(),
+    chain: text("chain").notNull(),
+    state: text("state").notNull(),
+    reason: text("reason"),
+    birthday: bigint("birthday", { mode: "number" }),
+    exactFrom: bigint("exact_from", { mode: "number" }),
+    source: text("source"),
+    activeHeight: bigint("active_height", { mode: "number" }),
+    removedHeight: bigint("removed_height", { mode: "number" }),
+    updatedAtMs: bigint("updated_at_ms", { mode: "number" }).notNull(),
+  },
+  (t) => [index("wallet_states_chain").on(t.chain, t.state)],
+);
+
+/** The follower's health per chain (migration 5); times are the database's clock in unix ms. */
+export const chainHealth = pgTable("chain_health", {
+  chain: text("chain").primaryKey(),
+  state: text("state").notNull(),
+  provider: text("provider"),
+  nodeTip: bigint("node_tip", { mode: "number" }),
+  nodeFinalized: bigint("node_finalized", { mode: "number" }),
+  nodeSafe: bigint("node_safe", { mode: "number" }),
+  nodeReadAtMs: bigint("node_read_at_ms", { mode: "number" }),
+  indexedHeight: bigint("indexed_height", { mode: "number" }),
+  finalizedHeight: bigint("finalized_height", { mode: "number" }),
+  lastBlockAtMs: bigint("last_block_at_ms", { mode: "number" }),
+  reorgCount: integer("reorg_count").notNull(),
+  lastReorgDepth: integer("last_reorg_depth"),
+  lastReorgAtMs: bigint("last_reorg_at_ms", { mode: "number" }),
+  lastErrorCode: text("last_error_code"),
+  lastErrorMessage: text("last_error_message"),
+  lastErrorAtMs: bigint("last_error_at_ms", { mode: "number" }),
+  updatedAtMs: bigint("updated_at_ms", { mode: "number" }).notNull(),
+});
+
+/** Per-provider health of a chain (migration 5). */
+export const providerHealth = pgTable(
+  "provider_health",
+  {
+    chain: text("chain").notNull(),
+    host: text("host").notNull(),
+    lastTip: bigint("last_tip", { mode: "number" }),
+    lastTipAtMs: bigint("last_tip_at_ms", { mode: "number" }),
+    laggingSinceMs: bigint("lagging_since_ms", { mode: "number" }),
+    lastErrorCode: text("last_error_code"),
+    lastErrorAtMs: bigint("last_error_at_ms", { mode: "number" }),
+    disagreementAtMs: bigint("disagreement_at_ms", { mode: "number" }),
+    disagreementHeight: bigint("disagreement_height", { mode: "number" }),
+    disagreementHash: text("disagreement_hash"),
+    expectedHash: text("expected_hash"),
+    updatedAtMs: bigint("updated_at_ms", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.host] })],
+);
+
+/** Headers header pruning keeps (migration 5): the chain's first block, checkpoint anchors. */
+export const headerPins = pgTable(
+  "header_pins",
+  {
+    chain: text("chain").notNull(),
+    height: bigint("height", { mode: "number" }).notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.height, t.reason] })],
+);

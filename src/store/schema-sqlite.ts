@@ -129,3 +129,73 @@ export const transfers = sqliteTable(
     index("transfers_wallet").on(t.chain, t.walletId, t.asset, t.height),
   ],
 );
+
+/** Per-wallet lifecycle (migration 5): pending until backfilled, active, or removed from the config. */
+export const walletStates = sqliteTable(
+  "wallet_states",
+  {
+    walletId: integer("wallet_id").primaryKey(),
+    chain: text("chain").notNull(),
+    state: text("state").notNull(),
+    reason: text("reason"),
+    birthday: integer("birthday"),
+    exactFrom: integer("exact_from"),
+    source: text("source"),
+    activeHeight: integer("active_height"),
+    removedHeight: integer("removed_height"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [index("wallet_states_chain").on(t.chain, t.state)],
+);
+
+/** The follower's health per chain (migration 5); times are the database's clock in unix ms. */
+export const chainHealth = sqliteTable("chain_health", {
+  chain: text("chain").primaryKey(),
+  state: text("state").notNull(),
+  provider: text("provider"),
+  nodeTip: integer("node_tip"),
+  nodeFinalized: integer("node_finalized"),
+  nodeSafe: integer("node_safe"),
+  nodeReadAtMs: integer("node_read_at_ms"),
+  indexedHeight: integer("indexed_height"),
+  finalizedHeight: integer("finalized_height"),
+  lastBlockAtMs: integer("last_block_at_ms"),
+  reorgCount: integer("reorg_count").notNull(),
+  lastReorgDepth: integer("last_reorg_depth"),
+  lastReorgAtMs: integer("last_reorg_at_ms"),
+  lastErrorCode: text("last_error_code"),
+  lastErrorMessage: text("last_error_message"),
+  lastErrorAtMs: integer("last_error_at_ms"),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+});
+
+/** Per-provider health of a chain (migration 5). */
+export const providerHealth = sqliteTable(
+  "provider_health",
+  {
+    chain: text("chain").notNull(),
+    host: text("host").notNull(),
+    lastTip: integer("last_tip"),
+    lastTipAtMs: integer("last_tip_at_ms"),
+    laggingSinceMs: integer("lagging_since_ms"),
+    lastErrorCode: text("last_error_code"),
+    lastErrorAtMs: integer("last_error_at_ms"),
+    disagreementAtMs: integer("disagreement_at_ms"),
+    disagreementHeight: integer("disagreement_height"),
+    disagreementHash: text("disagreement_hash"),
+    expectedHash: text("expected_hash"),
+    updatedAtMs: integer("updated_at_ms").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.host] })],
+);
+
+/** Headers header pruning keeps (migration 5): the chain's first block, checkpoint anchors. */
+export const headerPins = sqliteTable(
+  "header_pins",
+  {
+    chain: text("chain").notNull(),
+    height: integer("height").notNull(),
+    reason: text("reason").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.chain, t.height, t.reason] })],
+);

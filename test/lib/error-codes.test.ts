@@ -26,4 +26,16 @@ describe("the error-code registry", () => {
     for (const code of Object.keys(ERROR_CODES)) expect(code).toMatch(/^[A-Z][A-Z0-9]*__[A-Z0-9_]+$/);
     for (const meaning of Object.values(ERROR_CODES)) expect(meaning.length).toBeGreaterThan(10);
   });
+
+  it("keeps retired codes listed, pointing at their replacement, and raises none of them in src/", () => {
+    const retired = Object.entries(ERROR_CODES).filter(([, meaning]) => meaning.startsWith("Retired"));
+    expect(retired.map(([code]) => code)).toEqual(expect.arrayContaining(["EVM__DEEP_REORG", "SOLANA__FINALIZED_REORG", "BITCOIN__WRONG_NETWORK", "EVM__WRONG_CHAIN", "SOLANA__WRONG_GENESIS", "BITCOIN__NODE_SYNCING"]));
+    for (const [code, meaning] of retired) {
+      const replacement = /^Retired \(use ([A-Z0-9_]+)\)/.exec(meaning)?.[1];
+      expect(replacement && replacement in ERROR_CODES, `${code} names a registered replacement`).toBe(true);
+      expect(ERROR_CODES[replacement as keyof typeof ERROR_CODES].startsWith("Retired"), `${code}'s replacement is live`).toBe(false);
+    }
+    const raised = sources("src").filter((f) => !f.endsWith("error-codes.ts")).flatMap((f) => retired.filter(([code]) => readFileSync(f, "utf8").includes(`"${code}"`)).map(([code]) => `${f}: ${code}`));
+    expect(raised).toEqual([]);
+  });
 });

@@ -74,12 +74,20 @@ export async function fetchNodeBalances(
   return out.map((r) => (r.returnData === "0x" ? 0n : BigInt(r.returnData)));
 }
 
+/** The node's canonical block hash at a height (null when it has none). */
+async function fetchNodeBlockHash(rpcUrl: string, height: number): Promise<Hex | null> {
+  const res = await fetch(rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: [`0x${height.toString(16)}`, false] }) });
+  return ((await res.json()) as { result: { hash: Hex } | null }).result?.hash ?? null;
+}
+
 export type OracleMismatch = { height: number; wallet: string; asset: string; stored: bigint; node: bigint };
 
 /**
- * The oracle: for every height in [fromHeight, toHeight] with a stored header, every (wallet, asset) the
- * store should know equals the node's balance at that block hash. `skip(asset, height)` exempts pairs
- * the design only guarantees at snapshot heights (a token that rebases silently). Returns the mismatches.
+ * The oracle: for every height in [fromHeight, toHeight] up to the stored cursor, every (wallet, asset) the
+ * store should know equals the node's balance at that block: the stored header's hash where the header is
+ * kept, else (pruned: older than the header window, final) the node's canonical block at that height.
+ * `skip(asset, height)` exempts pairs the design only guarantees at snapshot heights (a token that rebases
+ * silently). Returns the mismatches.
  */
 export async function checkStoreAgainstNode(p: {
   store: Store;
@@ -94,11 +102,12 @@ export async function checkStoreAgainstNode(p: {
   const { t } = p.store;
   const headers = (await p.store.db.select().from(t.blockHeaders)) as Array<{ chain: string; height: number; hash: string }>;
   const byHeight = new Map(headers.filter((h) => h.chain === p.chain).map((h) => [Number(h.height), h.hash as Hex]));
+  const [cursor] = (await p.store.db.select().from(t.chainCursors)).filter((c) => c.chain === p.chain);
   const mismatches: OracleMismatch[] = [];
   let heights = 0;
   let checked = 0;
-  for (let h = p.fromHeight; h <= p.toHeight; h++) {
-    const hash = byHeight.get(h);
+  for (let h = p.fromHeight; h <= Math.min(p.toHeight, cursor ? Number(cursor.height) : -1); h++) {
+    const hash = byHeight.get(h) ?? (await fetchNodeBlockHash(p.rpcUrl, h));
     if (!hash) continue;
     heights++;
     const stored = new Map((await loadBalances(p.store, { chain: p.chain, atHeight: h })).map((b) => [`${b.walletId}|${b.asset}`, b.amount]));

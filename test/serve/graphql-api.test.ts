@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { Client as PgClient } from "pg";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSolanaIndexer } from "../../src/chains/solana/create-solana-indexer.js";
+import { createIndexer } from "../../src/chains/create-indexer.js";
 import { resolveConfig, type ConfigInput, type ResolvedConfig } from "../../src/lib/config.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { startServeServer, type ServeServer } from "../../src/serve/create-serve-server.js";
@@ -70,7 +70,7 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
     const sqlitePath = writer.params.sqlitePath ?? join(dir, "unused.db");
     const input = configInput({ url: net.url, world, sqlitePath, apiKeys });
     config = resolveConfig({ input, path: "gql.config.json", env: {} });
-    const indexer = createSolanaIndexer({ config, chainKey: "sol", store: writer.store, logger });
+    const indexer = createIndexer({ config, chainKey: "sol", store: writer.store, logger });
     for (let step = 0; step < 6; step++) {
       runStep(net.chain, world, 6);
       await indexer.run({ once: true });
@@ -169,7 +169,7 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
   });
 
   it("history pages never skip or repeat a change while new blocks are indexed, and every change adds up", async () => {
-    const indexer = createSolanaIndexer({ config, chainKey: "sol", store: writer.store, logger });
+    const indexer = createIndexer({ config, chainKey: "sol", store: writer.store, logger });
     const abort = new AbortController();
     const following = indexer.run({ signal: abort.signal });
     let producing = true;

@@ -8,16 +8,6 @@ export class EvmConfigError extends BackstopError {
   }
 }
 
-/** The RPC serves another chain than the descriptor: chain id or genesis hash differs. Fatal for that chain. */
-export class EvmWrongChainError extends BackstopError {
-  override name = "EvmWrongChainError";
-  constructor(p: { chain: string; what: "chain id" | "genesis hash"; expected: string; actual: string }) {
-    super("EVM__WRONG_CHAIN", `The RPC for ${p.chain} serves another chain: ${p.what} ${p.actual}, expected ${p.expected}.`, {
-      meta: ["  Check the RPC URL; Backstop refuses to index a chain it cannot identify."],
-    });
-  }
-}
-
 /** A configured token address has no contract code, or does not answer `balanceOf`. */
 export class EvmUnknownTokenError extends BackstopError {
   override name = "EvmUnknownTokenError";
@@ -53,18 +43,5 @@ export class PonderRouteError extends BackstopError {
   override name = "PonderRouteError";
   constructor(p: { chain: string; problem: string; cause?: unknown }) {
     super("EVM__PONDER_ROUTE", `Reading Ponder's results for ${p.chain} failed: ${p.problem}.`, { retryable: true, cause: p.cause });
-  }
-}
-
-/** A reorg reaches at or below the finalized height: the indexer halts instead of silently diverging. */
-export class EvmDeepReorgError extends BackstopError {
-  override name = "EvmDeepReorgError";
-  constructor(p: { chain: string; depth: number; finalityDepth: number; height: number; storedHash: string; nodeHash: string | null }) {
-    super("EVM__DEEP_REORG", `Reorg on ${p.chain} deeper than finality: ${p.depth} blocks (finality ${p.finalityDepth}). Indexer halted.`, {
-      meta: [
-        `  at height ${p.height}: stored ${p.storedHash}, node ${p.nodeHash ?? "(no block)"}`,
-        "  Checkpoints over these heights must be reviewed; restart after investigating.",
-      ],
-    });
   }
 }

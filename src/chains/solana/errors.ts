@@ -8,16 +8,6 @@ export class SolanaConfigError extends BackstopError {
   }
 }
 
-/** The node serves another cluster than the chain descriptor names (genesis hash differs). */
-export class SolanaGenesisMismatchError extends BackstopError {
-  override name = "SolanaGenesisMismatchError";
-  constructor(p: { chain: string; expected: string; actual: string }) {
-    super("SOLANA__WRONG_GENESIS", `The ${p.chain} RPC serves another cluster: genesis hash ${p.actual}, expected ${p.expected}.`, {
-      meta: [`  expected: ${p.expected}`, `  node:     ${p.actual}`],
-    });
-  }
-}
-
 /** A configured mint is not an initialized mint account of a token program at the finalized slot, or its decimals differ. */
 export class SolanaMintError extends BackstopError {
   override name = "SolanaMintError";
@@ -34,18 +24,6 @@ export class SolanaBalanceMismatchError extends BackstopError {
       "SOLANA__BALANCE_MISMATCH",
       `Indexed ${p.asset} balance of wallet ${p.wallet} on ${p.chain} is ${p.indexed}, the chain says ${p.onChain} at slot ${p.slot}.`,
       { meta: [`  wallet: ${p.wallet} (${p.address})`, `  asset: ${p.asset}`, `  slot: ${p.slot}`, `  indexed: ${p.indexed}`, `  chain: ${p.onChain}`] },
-    );
-  }
-}
-
-/** A stored slot is no longer on the cluster's finalized chain, deeper than the configured depth: halt, never diverge silently. */
-export class SolanaDeepReorgError extends BackstopError {
-  override name = "SolanaDeepReorgError";
-  constructor(p: { chain: string; slot: number; storedHash: string; depth: number; finalityDepth: number }) {
-    super(
-      "SOLANA__FINALIZED_REORG",
-      `Stored slot ${p.slot} of ${p.chain} is no longer on the finalized chain, ${p.depth} stored slot(s) deep (limit ${p.finalityDepth}).`,
-      { meta: [`  stored blockhash: ${p.storedHash}`] },
     );
   }
 }

@@ -27,6 +27,11 @@ export type StartAnvilParameters = {
   genesisTimestamp?: number;
   /** Milliseconds to wait for "Listening on"; default 20 000. */
   timeoutMs?: number;
+  /**
+   * Fork this node's chain at `blockNumber` (`--fork-url`): a real second node that has the same blocks up
+   * to there and nothing after (a provider that lags), until it mines its own.
+   */
+  fork?: { url: string; blockNumber: number };
 };
 
 /** Path of the anvil binary shipped in `@foundry-rs/anvil-<platform>-<arch>`. @throws Error when missing. */
@@ -46,6 +51,7 @@ export async function startAnvil(p: StartAnvilParameters = {}): Promise<Anvil> {
   const args = ["--host", "127.0.0.1", "--port", "0", "--chain-id", String(chainId), "--accounts", String(p.accounts ?? 10), "--timestamp", String(p.genesisTimestamp ?? 1_700_000_000)];
   if (p.blockTime !== undefined) args.push("--block-time", String(p.blockTime));
   if (p.noMining) args.push("--no-mining");
+  if (p.fork) args.push("--fork-url", p.fork.url, "--fork-block-number", String(p.fork.blockNumber));
   // A test/demo node needs nothing from Backstop's environment (and gets none of its secrets).
   const child: ChildProcess = spawn(resolveAnvilBinary(), args, { env: buildChildEnv(process.env), stdio: ["ignore", "pipe", "pipe"] });
   let output = "";

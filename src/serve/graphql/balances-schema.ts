@@ -1,12 +1,14 @@
 import { GraphQLBoolean, GraphQLEnumType, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLString } from "graphql";
 import type { ResolvedAsset } from "../../lib/config.js";
 import {
+  computeWalletCounted,
   isConfiguredWallet,
   loadAsOfBlock,
   loadBalanceAt,
   loadBalanceHistory,
   loadHeaderTimes,
   loadWalletByName,
+  loadWalletStates,
   loadWalletsPage,
   NothingIndexedError,
   UnknownWalletError,
@@ -14,9 +16,11 @@ import {
   type BalanceAt,
   type BalanceChange,
   type StoredWallet,
+  type WalletStatus,
 } from "../../store/index.js";
 import { InvalidArgumentError } from "../http-errors.js";
 import { AssetType } from "./chains-schema.js";
+import { WalletStateType } from "./wallets-schema.js";
 import {
   afterArgument,
   AmountType,
@@ -34,7 +38,7 @@ import {
   type SchemaModule,
 } from "./types.js";
 
-type BalanceValue = { wallet: StoredWallet; asset: ResolvedAsset; block: AsOfBlock; at: BalanceAt };
+type BalanceValue = { wallet: StoredWallet; asset: ResolvedAsset; block: AsOfBlock; at: BalanceAt; status: WalletStatus | undefined };
 type ChangeValue = { change: BalanceChange; asset: ResolvedAsset; block: BlockValue };
 
 const LastChangeType = new GraphQLObjectType<NonNullable<BalanceAt>, GraphqlContext>({
@@ -55,11 +59,29 @@ const BalanceType = new GraphQLObjectType<BalanceValue, GraphqlContext>({
     wallet: { type: new GraphQLNonNull(GraphQLString), description: "The wallet's label.", resolve: (b) => b.wallet.label },
     address: { type: new GraphQLNonNull(GraphQLString), description: "The wallet's address or descriptor.", resolve: (b) => b.wallet.address ?? b.wallet.descriptor ?? "" },
     asset: { type: new GraphQLNonNull(AssetType), resolve: (b) => b.asset },
-    amount: { type: new GraphQLNonNull(AmountType), resolve: (b) => ({ value: b.at?.amount ?? 0n, decimals: b.asset.decimals }) },
+    amount: {
+      type: AmountType,
+      description: "The balance; null while the wallet is pending (its history before it was added is not known yet), never a guessed 0.",
+      resolve: (b) => (isPending(b) ? null : { value: b.at?.amount ?? 0n, decimals: b.asset.decimals }),
+    },
+    state: { type: new GraphQLNonNull(WalletStateType), description: "The wallet's lifecycle state.", resolve: (b) => b.status?.state ?? "pending" },
+    counted: {
+      type: new GraphQLNonNull(GraphQLBoolean),
+      description: "Whether this balance counts in reserves at this block (pending wallets never; removed ones only up to their removal).",
+      resolve: (b) => counted(b).counted,
+    },
+    notCountedReason: { type: GraphQLString, description: "Why it does not count (null when it does).", resolve: (b) => counted(b).reason },
     block: { type: new GraphQLNonNull(BlockType), description: "The block the balance is as of (the height asked, not the last change's).", resolve: (b) => b.block },
     lastChange: { type: LastChangeType, description: "null when the pair has no change at or below the height (balance 0).", resolve: (b) => b.at },
   },
 });
+function isPending(b: BalanceValue): boolean {
+  return !b.status || b.status.state === "pending";
+}
+function counted(b: BalanceValue): { counted: boolean; reason: string | null } {
+  return b.status ? computeWalletCounted(b.status, b.block.height) : { counted: false, reason: "pending: the chain's follower has not seen this wallet yet" };
+}
+
 const BalanceConnectionType = createConnectionType("Balance", BalanceType, "A page of balances in (wallet label, asset id) order.");
 
 const BalanceChangeType = new GraphQLObjectType<ChangeValue, GraphqlContext>({
@@ -100,6 +122,7 @@ async function resolveBalances(a: BalancesArgs, ctx: GraphqlContext) {
   checkDeadline(ctx);
   const block = await loadAsOfBlock(ctx.q, { chain, atHeight, latest: a.finalized ? "finalized" : "indexed" });
   if (!block) throw new NothingIndexedError({ chain, finalized: false });
+  const statuses = new Map((await loadWalletStates(ctx.q, { chain })).map((w) => [w.walletId, w]));
   const nodes: BalanceValue[] = [];
   let hasNextPage = false;
   const push = async (w: StoredWallet) => {
@@ -110,7 +133,7 @@ async function resolveBalances(a: BalancesArgs, ctx: GraphqlContext) {
         return false;
       }
       checkDeadline(ctx);
-      nodes.push({ wallet: w, asset, block, at: await loadBalanceAt(ctx.q, { chain, walletId: w.id, asset: asset.id, atHeight: block.height }) });
+      nodes.push({ wallet: w, asset, block, status: statuses.get(w.id), at: await loadBalanceAt(ctx.q, { chain, walletId: w.id, asset: asset.id, atHeight: block.height }) });
     }
     return true;
   };

@@ -79,14 +79,14 @@ export const AmountType = new GraphQLObjectType<AmountValue, GraphqlContext>({
 });
 
 /** The block a value is as of. */
-export type BlockValue = { height: number; hash: string; time: number | null; finalized: boolean };
+export type BlockValue = { height: number; hash: string | null; time: number | null; finalized: boolean };
 
 export const BlockType = new GraphQLObjectType<BlockValue, GraphqlContext>({
   name: "Block",
   description: "A block (Solana: a slot) as the store records it.",
   fields: {
     height: { type: new GraphQLNonNull(GraphQLInt), description: "Height (Solana: slot)." },
-    hash: { type: new GraphQLNonNull(GraphQLString), description: "Block hash (Solana: blockhash)." },
+    hash: { type: GraphQLString, description: "Block hash (Solana: blockhash); null when its header was pruned (older than the header window and not pinned)." },
     time: { type: GraphQLString, description: "The block's own timestamp, RFC 3339 UTC; null when its header is no longer stored.", resolve: (b) => toRfc3339(b.time) },
     finalized: { type: new GraphQLNonNull(GraphQLBoolean), description: "True once the block has the chain's finality (Bitcoin: N confirmations; Solana: finalized; EVM: the finalized tag)." },
   },

@@ -1,5 +1,5 @@
 import { GraphQLEnumType, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLString } from "graphql";
-import { isConfiguredWallet, loadWalletAddressesPage, loadWalletsPage, type StoredWallet, type StoredWalletAddress } from "../../store/index.js";
+import { loadWalletAddressesPage, loadWalletStates, loadWalletsPage, type StoredWallet, type StoredWalletAddress } from "../../store/index.js";
 import {
   afterArgument,
   checkDeadline,
@@ -14,13 +14,14 @@ import {
 } from "./types.js";
 
 /**
- * A wallet's lifecycle state. ACTIVE: configured and indexed. REMOVED: stored (its history kept) but no
- * longer in the config, so not counted. The follower (issue 8) adds PENDING (configured, not yet
- * indexed from its birthday).
+ * A wallet's lifecycle state (the follower's, from wallet_states): PENDING: configured, not yet indexed
+ * from its birthday, so not counted. ACTIVE: configured and indexed. REMOVED: stored (its history kept)
+ * but no longer in the config, so not counted from its removal on.
  */
 export const WalletStateType = new GraphQLEnumType({
   name: "WalletState",
   values: {
+    PENDING: { value: "pending", description: "Configured but not yet backfilled from its birthday: its balance is unknown and does not count." },
     ACTIVE: { value: "active", description: "Configured and indexed; its balances count." },
     REMOVED: { value: "removed", description: "In the store but no longer configured: history kept, balances not counted." },
   },
@@ -49,7 +50,15 @@ export const WalletType = new GraphQLObjectType<StoredWallet, GraphqlContext>({
     kind: { type: new GraphQLNonNull(WalletKindType) },
     address: { type: GraphQLString, description: "The wallet's address; null for a descriptor wallet." },
     descriptor: { type: GraphQLString, description: "The output descriptor; null for an address wallet." },
-    state: { type: new GraphQLNonNull(WalletStateType), resolve: (w, _a, ctx) => (isConfiguredWallet(ctx.config, w.chain, w.label) ? "active" : "removed") },
+    state: {
+      type: new GraphQLNonNull(WalletStateType),
+      resolve: async (w, _a, ctx) => (await loadWalletStates(ctx.q, { chain: w.chain, walletIds: [w.id] }))[0]?.state ?? "pending",
+    },
+    stateReason: {
+      type: GraphQLString,
+      description: "Why a pending or removed wallet does not count (null when active).",
+      resolve: async (w, _a, ctx) => (await loadWalletStates(ctx.q, { chain: w.chain, walletIds: [w.id] }))[0]?.reason ?? null,
+    },
     addresses: {
       type: new GraphQLNonNull(WalletAddressConnectionType),
       description: "The wallet's addresses (derived ones paginated, in derivation order).",

@@ -12,7 +12,7 @@
 //
 // Reproduce a run with BACKSTOP_TEST_SEED=<n> (the seed is printed).
 import Database from "better-sqlite3";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -202,12 +202,27 @@ describe(`bitcoin indexer against bcoin regtest (seed ${SEED})`, () => {
     }
   }
 
-  /** Every table's rows, for "the store is unchanged" checks. */
+  /**
+   * Every table's rows, for "the store is unchanged" checks. The follower's health tables are left out: a
+   * refused run records its error there on purpose (`status` shows it); healthOf() checks that record.
+   */
   function dumpStore(path = sqlitePath): string {
     const db = new Database(path, { readonly: true, fileMustExist: true });
     try {
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>;
+      const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).filter(
+        (t) => t.name !== "chain_health" && t.name !== "provider_health",
+      );
       return JSON.stringify(tables.map(({ name }) => [name, db.prepare(`SELECT * FROM "${name}"`).all()]), (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** The follower's recorded state and last error (chain_health). */
+  function healthOf(): { state: string; last_error_code: string | null } | undefined {
+    const db = new Database(sqlitePath, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare("SELECT state, last_error_code FROM chain_health WHERE chain = ?").get(CHAIN) as { state: string; last_error_code: string | null } | undefined;
     } finally {
       db.close();
     }
@@ -591,7 +606,8 @@ describe(`bitcoin indexer against bcoin regtest (seed ${SEED})`, () => {
       });
       const r = await runIndexer({ config: cfg });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/error BITCOIN__WRONG_NETWORK/);
+      expect(r.stderr).toMatch(/error CHAIN__WRONG_NETWORK/);
+      expect(healthOf()).toEqual({ state: "halted", last_error_code: "CHAIN__WRONG_NETWORK" });
       console.log(`wrong network -> ${r.stderr.trim().split("\n").filter((l) => l.startsWith("error")).join(" | ")}`);
       expect(dumpStore()).toBe(before);
     });
@@ -623,6 +639,13 @@ describe(`bitcoin indexer against bcoin regtest (seed ${SEED})`, () => {
       const r = await runIndexer();
       expect(r.code, r.stderr.slice(-2000)).toBe(1);
       expect(r.stderr).toMatch(/error CHAIN__DEEP_REORG/);
+      expect(healthOf()).toEqual({ state: "halted", last_error_code: "CHAIN__DEEP_REORG" });
+      // `status --offline` shows it from the store alone (no node call): halted, the error, the tip it last read.
+      const status = spawnSync(process.execPath, [BIN, "status", "--json", "--offline", "--config", configPath], { cwd: ROOT, env: childEnv("http://x:y@127.0.0.1:9/"), encoding: "utf8", timeout: 120_000 });
+      expect(status.status, status.stderr).toBe(0);
+      const [line] = JSON.parse(status.stdout) as Array<{ state: string; lastError: { code: string } | null; tip: number | null; lastSeen: { tip: number } | null; wallets: { active: number } }>;
+      expect(line).toMatchObject({ state: "halted", lastError: { code: "CHAIN__DEEP_REORG" }, tip: null, wallets: { active: custody.length } });
+      expect(line!.lastSeen!.tip).toBe(await rpc.call<number>("getblockcount"));
       console.log(`deep reorg -> ${r.stderr.trim().split("\n").filter((l) => l.startsWith("error")).join(" | ")}`);
       expect(dumpStore()).toBe(before);
     });

@@ -15,7 +15,7 @@ import { address as bitcoinAddress, Block, networks, script as bscript, Transact
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBitcoinIndexer } from "../../../src/chains/bitcoin/create-bitcoin-indexer.js";
+import { createIndexer } from "../../../src/chains/create-indexer.js";
 import { ensureEccLib } from "../../../src/chains/bitcoin/ensure-ecc-lib.js";
 import { resolveConfig } from "../../../src/lib/config.js";
 import { createLogger } from "../../../src/lib/logger.js";
@@ -91,7 +91,7 @@ describe(`bitcoin indexer validity against bcoin regtest (seed ${SEED})`, () => 
         ],
       },
     });
-    return createBitcoinIndexer({ config, chainKey: CHAIN, store, logger });
+    return createIndexer({ config, chainKey: CHAIN, store, logger });
   }
 
   const mined = async () => (await wallet.mine(1))[0]!;

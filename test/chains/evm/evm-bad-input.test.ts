@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEvmIndexer } from "../../../src/chains/evm/create-evm-indexer.js";
+import { createEvmIndexer } from "../../../src/chains/evm/create-evm-adapter.js";
 import { validateChainConfig } from "../../../src/chains/validate-chain-config.js";
 import { resolveConfig, type ConfigInput } from "../../../src/lib/config.js";
 import { isBackstopError } from "../../../src/lib/errors.js";
@@ -52,11 +52,12 @@ describe("EVM indexer: bad input gives a clear error and writes nothing", () => 
       const err = await createEvmIndexer({ config: cfg, chainKey: "eth", store: s.store, logger }, { ponderDir: path.join(dir, "p1") })
         .run({ once: true })
         .catch((e: unknown) => e);
-      expect(isBackstopError(err) && err.code).toBe("EVM__WRONG_CHAIN");
-      expect((err as Error).message).toMatchInlineSnapshot(`
-        "The RPC for eth serves another chain: chain id 31337, expected 8453.
+      expect(isBackstopError(err) && err.code).toBe("CHAIN__WRONG_NETWORK");
+      expect((err as Error).message.replace(dev.anvil.rpcUrl.replace("http://", ""), "HOST")).toMatchInlineSnapshot(`
+        "The eth node at HOST is on another network: chain id 31337, expected 8453.
           Check the RPC URL; Backstop refuses to index a chain it cannot identify."
       `);
+      expect(err).toMatchObject({ chain: "eth", context: { what: "chain id", expected: "8453", actual: "31337" } });
       await expectNothingWritten(s.store);
     } finally {
       await s.dispose();
@@ -70,7 +71,7 @@ describe("EVM indexer: bad input gives a clear error and writes nothing", () => 
     try {
       const cfg = config({ rpcUrl: a.rpcUrl, sqlitePath: s.params.sqlitePath! });
       const err = await createEvmIndexer({ config: cfg, chainKey: "eth", store: s.store, logger }).run({ once: true }).catch((e: unknown) => e);
-      expect(isBackstopError(err) && err.code).toBe("EVM__WRONG_CHAIN");
+      expect(isBackstopError(err) && err.code).toBe("CHAIN__WRONG_NETWORK");
       expect((err as Error).message).toContain("genesis hash");
       await expectNothingWritten(s.store);
     } finally {

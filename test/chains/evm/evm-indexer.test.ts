@@ -4,11 +4,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseEther, type Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createEvmIndexer } from "../../../src/chains/evm/create-evm-indexer.js";
+import { createEvmIndexer } from "../../../src/chains/evm/create-evm-adapter.js";
 import type { PonderSupervisor } from "../../../src/chains/evm/create-ponder-supervisor.js";
 import { resolveConfig } from "../../../src/lib/config.js";
 import { isBackstopError } from "../../../src/lib/errors.js";
 import { createLogger } from "../../../src/lib/logger.js";
+import { loadBalanceLines } from "../../../src/cli/balances-command.js";
 import { loadBalances, loadCursor, saveWallets } from "../../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../../helpers/stores.js";
 import { checkStoreAgainstNode, startAnvil, startEvmDevnet, type EvmDevnet } from "../../rig/evm.js";
@@ -102,6 +103,17 @@ describe("EVM indexer on Ponder against anvil", () => {
       expect(result.mismatches).toEqual([]);
       const status = await indexer.fetchStatus();
       expect(status).toEqual({ tip, indexed: tip, finalized: tip - 5 + 1 });
+
+      // A wallet added to the indexed chain: pending with its reason, never counted, until issue 9's EVM
+      // backfill. (The run stops right after the follower synced its wallets: no new Ponder plan to index.)
+      const later = { ...config, wallets: [...config.wallets, { label: "later", chain: "eth", address: dev.accounts[4]!, gapLimit: 20 }] };
+      const ac = new AbortController();
+      await createEvmIndexer({ config: later, chainKey: "eth", store: sqlite.store, logger, observer: { onHead: () => ac.abort() } }, { ponderDir: path.join(dir, `ponder-${kind}-later`), ponderDatabase: "pglite" }).run({ once: true, signal: ac.signal });
+      const lines = await loadBalanceLines(sqlite.store, later, { chain: "eth" });
+      expect(lines.filter((l) => l.wallet === "later").map((l) => [l.state, l.counted, l.amount, l.reason])).toEqual(
+        ["ETH", "USDX", "FEE", "REB"].map(() => ["pending", false, null, "EVM backfill not available"]),
+      );
+      expect(lines.filter((l) => l.wallet !== "later").every((l) => l.state === "active" && l.counted)).toBe(true);
     } finally {
       await sup?.stop(); // a `once` run leaves Ponder running for the next round
       await sqlite.dispose();
@@ -163,7 +175,7 @@ describe("EVM indexer on Ponder against anvil", () => {
       const before = await loadCursor(s.store, "eth");
       await dev.client.request({ method: "anvil_reorg" as never, params: [6, []] as never });
       const err = await make().run({ once: true }).catch((e: unknown) => e);
-      expect(isBackstopError(err) && err.code).toBe("EVM__DEEP_REORG");
+      expect(isBackstopError(err) && err.code).toBe("CHAIN__DEEP_REORG");
       expect(await loadCursor(s.store, "eth")).toEqual(before);
     } finally {
       await sup?.stop();
@@ -171,7 +183,7 @@ describe("EVM indexer on Ponder against anvil", () => {
     }
   }, 480_000);
 
-  it("stops with EVM__WRONG_CHAIN when the provider switches chains mid-run, rolling nothing back", async () => {
+  it("stops with CHAIN__WRONG_NETWORK when the provider switches chains mid-run, rolling nothing back", async () => {
     const [, c1] = dev.accounts as [Address, Address];
     // Same chain id, another genesis: only the genesis hash tells them apart.
     const other = await startAnvil({ chainId: 31337, genesisTimestamp: 1_600_000_000 });
@@ -210,7 +222,7 @@ describe("EVM indexer on Ponder against anvil", () => {
       const timeout = setTimeout(() => ac.abort(), 120_000);
       const err = await running;
       clearTimeout(timeout);
-      expect(isBackstopError(err) && err.code).toBe("EVM__WRONG_CHAIN");
+      expect(isBackstopError(err) && err.code).toBe("CHAIN__WRONG_NETWORK");
       expect((err as Error).message).toContain("genesis hash");
       expect(await loadCursor(s.store, "eth")).toEqual(before);
     } finally {

@@ -1,7 +1,7 @@
 import { Keypair, LAMPORTS_PER_SOL, PublicKey, SystemProgram } from "@solana/web3.js";
 import * as spl from "@solana/spl-token";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSolanaIndexer } from "../../../src/chains/solana/create-solana-indexer.js";
+import { createIndexer } from "../../../src/chains/create-indexer.js";
 import { resolveConfig } from "../../../src/lib/config.js";
 import { createLogger } from "../../../src/lib/logger.js";
 import { loadTransfers, saveWallets } from "../../../src/store/index.js";
@@ -57,7 +57,7 @@ describe("Solana transfer legs on the LiteSVM chain", () => {
           ],
         },
       });
-      const indexer = createSolanaIndexer({ config, chainKey: "sol", store: store.store, logger });
+      const indexer = createIndexer({ config, chainKey: "sol", store: store.store, logger });
       await indexer.run({ once: true }); // baseline: balances before the workload, no legs
 
       // The workload, each transaction with the legs it must produce (the test's own accounting).
