@@ -154,7 +154,9 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
     }`);
     expect(r.status, r.text).toBe(200);
     const [chain] = r.body.data.chains;
-    expect(chain).toMatchObject({ key: "sol", caip2: "solana:BFXmx1DFUqYYxCFB8UqkugRMP66nxBqs", kind: "SOLANA", tip: null, lag: null, lastError: null });
+    expect(chain).toMatchObject({ key: "sol", caip2: "solana:BFXmx1DFUqYYxCFB8UqkugRMP66nxBqs", kind: "SOLANA", lag: 0, lastError: null });
+    // The follower records the node's head it last saw (Solana: the finalized slot, which it indexed up to).
+    expect(chain.tip).toBe(chain.indexed.height);
     expect(chain.assets.map((a: any) => a.id).sort()).toEqual(["PYUSD", "SOL", "USDC"]);
     const wallets = r.body.data.wallets.nodes;
     expect(wallets.map((w: any) => [w.label, w.state])).toEqual([["custody-0", "ACTIVE"], ["custody-1", "ACTIVE"], ["custody-2", "ACTIVE"], ["zz-retired", "REMOVED"]]);
@@ -162,6 +164,9 @@ describe.each(STORE_KINDS)("GraphQL API over a real Solana-indexed store (%s)", 
     const byAddress = await gql(server.url, keys.reader.key, `query($w: String!) { balances(chain: "sol", wallet: $w, asset: "USDC", finalized: false) { nodes { wallet amount { value } } } }`, { w: world.custody[2]!.publicKey.toBase58() });
     expect(byAddress.body.data.balances.nodes).toHaveLength(1);
     expect(byAddress.body.data.balances.nodes[0].wallet).toBe("custody-2");
+    // Every balance says whether it counts, and why not.
+    const counted = await gql(server.url, keys.reader.key, `{ balances(chain: "sol", asset: "SOL", finalized: false) { nodes { wallet state counted notCountedReason amount { value } } } }`);
+    expect(counted.body.data.balances.nodes.map((b: any) => [b.wallet, b.state, b.counted, b.notCountedReason])).toEqual([0, 1, 2].map((i) => [`custody-${i}`, "ACTIVE", true, null]));
     const retired = await gql(server.url, keys.reader.key, `{ balances(chain: "sol", wallet: "zz-retired", finalized: false) { nodes { wallet } } }`);
     expect(retired.body.errors[0].extensions.code).toBe("CLI__UNKNOWN_WALLET");
     const tooHigh = await gql(server.url, keys.reader.key, `{ balances(chain: "sol", atHeight: 999999999) { nodes { wallet } } }`);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveConfig, type ResolvedConfig } from "../../src/lib/config.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { startServeServer, type ServeServer } from "../../src/serve/create-serve-server.js";
-import { saveBlock, saveWallets, type Store } from "../../src/store/index.js";
+import { saveBlock, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
 import { openTestStore } from "../helpers/stores.js";
 import { createTestKeys, gql, runCli } from "./serve-helpers.js";
 
@@ -34,6 +34,8 @@ describe("GraphQL armour and access (TESTING.md 2G)", () => {
     test = await openTestStore("sqlite");
     // A small real store: one wallet with a few blocks of history.
     const [w] = await saveWallets(test.store, [{ chain: "sol", label: "hot", kind: "address", address: ADDRESS }]);
+    // As the follower does before its first block: a wallet of a chain not indexed yet is active from the start.
+    await syncWalletStates(test.store, { chain: "sol", cursorHeight: null, configured: [{ walletId: w!.id, birthday: null }], pendingReason: () => "" });
     let parent = "genesis";
     for (let h = 1; h <= 5; h++) {
       const hash = `block-${h}`;

@@ -1,5 +1,5 @@
 import { GraphQLEnumType, GraphQLInt, GraphQLNonNull, GraphQLObjectType, GraphQLString } from "graphql";
-import { loadWalletAddressesPage, loadWalletStates, loadWalletsPage, type StoredWallet, type StoredWalletAddress } from "../../store/index.js";
+import { isConfiguredWallet, loadWalletAddressesPage, loadWalletStates, loadWalletsPage, type StoredWallet, type StoredWalletAddress } from "../../store/index.js";
 import {
   afterArgument,
   checkDeadline,
@@ -27,6 +27,18 @@ export const WalletStateType = new GraphQLEnumType({
   },
 });
 
+/**
+ * The wallet's state as the follower recorded it. A stored wallet the follower never saw (no state row):
+ * pending while configured, removed when the config no longer lists it (it never counts either way).
+ */
+async function loadWalletState(ctx: GraphqlContext, w: StoredWallet): Promise<{ state: string; reason: string | null }> {
+  const s = (await loadWalletStates(ctx.q, { chain: w.chain, walletIds: [w.id] }))[0];
+  if (s && (s.state !== "pending" || isConfiguredWallet(ctx.config, w.chain, w.label))) return { state: s.state, reason: s.reason };
+  return isConfiguredWallet(ctx.config, w.chain, w.label)
+    ? { state: "pending", reason: "not yet seen by the chain's follower" }
+    : { state: "removed", reason: "not in the config" };
+}
+
 const WalletKindType = new GraphQLEnumType({ name: "WalletKind", values: { ADDRESS: { value: "address" }, DESCRIPTOR: { value: "descriptor" } } });
 
 const WalletAddressType = new GraphQLObjectType<StoredWalletAddress, GraphqlContext>({
@@ -52,12 +64,12 @@ export const WalletType = new GraphQLObjectType<StoredWallet, GraphqlContext>({
     descriptor: { type: GraphQLString, description: "The output descriptor; null for an address wallet." },
     state: {
       type: new GraphQLNonNull(WalletStateType),
-      resolve: async (w, _a, ctx) => (await loadWalletStates(ctx.q, { chain: w.chain, walletIds: [w.id] }))[0]?.state ?? "pending",
+      resolve: async (w, _a, ctx) => (await loadWalletState(ctx, w)).state,
     },
     stateReason: {
       type: GraphQLString,
       description: "Why a pending or removed wallet does not count (null when active).",
-      resolve: async (w, _a, ctx) => (await loadWalletStates(ctx.q, { chain: w.chain, walletIds: [w.id] }))[0]?.reason ?? null,
+      resolve: async (w, _a, ctx) => (await loadWalletState(ctx, w)).reason,
     },
     addresses: {
       type: new GraphQLNonNull(WalletAddressConnectionType),

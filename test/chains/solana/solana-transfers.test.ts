@@ -141,15 +141,14 @@ describe("Solana transfer legs on the LiteSVM chain", () => {
       expect(sums.size).toBe(withTx.length);
       await expectStoreMatchesChain({ chain, store: store.store, chainKey: "sol", wallets: [{ label: "hot", address: H }, { label: "cold", address: C }], assets: [{ id: "SOL" }, { id: "USDC", mint: usdc.toBase58() }, { id: "PYUSD", mint: pyusd.toBase58() }] });
 
-      // A replaced finalized block takes its legs with it (rolled back with the block), and the new chain's are stored.
-      const mintSlot = chain.signatures.get(r.signature)!.slot;
+      // Solana is followed at finalized commitment only: a replaced finalized block is a finality
+      // violation that halts the chain (CHAIN__DEEP_REORG) with every stored leg left as it was.
+      const legsBefore = await loadTransfers(store.store, { chain: "sol" });
       chain.abandon({ depth: 4, force: true });
-      const again = mintTo(chain, { payer, authority, mint: usdc, to: acc.coldUsdc, amount: 1_000_000n, programId: spl.TOKEN_PROGRAM_ID });
+      mintTo(chain, { payer, authority, mint: usdc, to: acc.coldUsdc, amount: 1_000_000n, programId: spl.TOKEN_PROGRAM_ID });
       for (let i = 0; i < 3; i++) chain.tick();
-      await indexer.run({ once: true });
-      const after = await loadTransfers(store.store, { chain: "sol" });
-      expect(after.some((x) => x.txid === r.signature || x.height === mintSlot)).toBe(false);
-      expect(after.filter((x) => x.txid === again.signature).map((x) => [x.direction, x.amount])).toEqual([["in", 1_000_000n]]);
+      await expect(indexer.run({ once: true })).rejects.toMatchObject({ code: "CHAIN__DEEP_REORG", chain: "sol" });
+      expect(await loadTransfers(store.store, { chain: "sol" })).toEqual(legsBefore);
     } finally {
       await store.dispose();
     }
