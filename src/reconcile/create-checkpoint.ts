@@ -11,6 +11,7 @@ import { chooseAnchor, type AnchorRule } from "./choose-anchor.js";
 import { AnchorReadError, AnchorUnavailableError, CheckpointConflictError, CheckpointSnapshotNotFoundError, NoSigningKeyError, NotFinalizedPastError, SigningKeyNotPublishedError } from "./errors.js";
 import { formatSignedCheckpoint, signCheckpoint } from "./sign-checkpoint.js";
 import { parseSigningKey, type SigningKey } from "./signing-key.js";
+import { resolveBacking } from "./resolve-backing.js";
 
 /** Default maxAnchorSkewSeconds per chain kind (config `chains.<key>.maxAnchorSkewSeconds`). */
 export const DEFAULT_MAX_ANCHOR_SKEW_SECONDS = { bitcoin: 7200, evm: 600, solana: 120 } as const;
@@ -90,7 +91,7 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       invalidates,
       snapshot: { id: snapshot.snapshotId, asOf: snapshot.asOf, asOfTime: asOf, fileDigest: `sha256:${snapshot.contentHash}`, root: snapshot.root, proofVersion: snapshot.proofVersion },
       liabilities: snapshot.assets.map((a) => ({ asset: a.id, decimals: a.decimals, total: a.total })),
-      chainAssets: Object.values(config.assets).map((a) => ({ id: a.id, chain: a.chain, decimals: a.decimals, backs: Object.keys(config.liabilityAssets).length ? (a.backs ?? null) : a.id })),
+      chainAssets: resolveBacking(config),
       chains,
     });
     const signed = signCheckpoint(document, key);

@@ -148,7 +148,7 @@ describe("checkpoints against bcoin regtest and anvil", () => {
       const anchorBlock = await evm.client.getBlock({ blockNumber: BigInt(expected) });
       expect(ethAnchor.height).toBe(expected);
       expect(ethAnchor.hash).toBe(anchorBlock.hash);
-      const balance = BigInt(await evm.client.request({ method: "eth_getBalance", params: [custodyEth, { blockHash: anchorBlock.hash } as never] }) as string);
+      const balance = BigInt((await (evm.client.request as (a: unknown) => Promise<unknown>)({ method: "eth_getBalance", params: [custodyEth, { blockHash: anchorBlock.hash }] })) as string);
       expect(d.assets.find((a) => a.asset === "ETH")!.backing[0]!.amount).toBe(balance.toString());
       expect(await evm.client.getBalance({ address: custodyEth }) - balance).toBe(parseEther("1"));
       expect(d.anchors.every((a) => a.anchored)).toBe(true);
