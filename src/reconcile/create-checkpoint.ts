@@ -176,8 +176,8 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
         skewSeconds: skew, maxSkewSeconds: maxSkew, anchored: skew <= maxSkew,
       };
       t = performance.now();
-      const reserves = await loadReservesAt(q, { chain: key, height: choice.height });
       const assets = Object.values(config.assets).filter((a) => a.chain === key);
+      const reserves = await loadReservesAt(q, { chain: key, height: choice.height, assets: assets.map((a) => a.id) });
       const totals: Record<string, bigint> = {};
       const counted = reserves.wallets.filter((w) => w.counted);
       const evmPairs: NonNullable<Extract<ReadResult, { kind: "ready" }>["chains"][number]["evmPairs"]> = [];
