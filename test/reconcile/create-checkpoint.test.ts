@@ -10,7 +10,8 @@ import { buildJwks } from "../../src/reconcile/build-jwks.js";
 import { createCheckpoint } from "../../src/reconcile/create-checkpoint.js";
 import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
-import { loadCheckpoints, loadHeaderPins, rollbackTo, saveBlock, saveFinalizedHeight, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
+import { runCheckpointRound } from "../../src/reconcile/follow-checkpoints.js";
+import { loadCheckpoints, loadHeaderPins, loadLiveCoverage, rollbackTo, saveBlock, saveFinalizedHeight, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../helpers/stores.js";
 
 const T0 = 1_700_000_000;
@@ -170,6 +171,17 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     // The store refuses edits of the history.
     await expect(store.raw("UPDATE checkpoints SET status = 'covered' WHERE seq = 1")).rejects.toThrow(/append-only/);
     await expect(store.raw("DELETE FROM checkpoints WHERE seq = 1")).rejects.toThrow(/append-only/);
+  });
+
+  it("a reconciliation round (what `start` runs): nothing new to checkpoint, live coverage per liability asset at the finalized heights", async () => {
+    const r = await runCheckpointRound({ store, config: cfg, now: () => 1234 }, { checkpoints: true });
+    expect(r.created).toEqual([]);
+    expect(r.waiting).toEqual([]);
+    const live = await loadLiveCoverage(store);
+    // The latest snapshot is snap-2 (same as-of, imported later): BTC 1 owed; reserves at btc's finalized 18 include the deposit at 12.
+    expect(live).toEqual([
+      { asset: "BTC", snapshotId: "snap-2", decimals: 8, liabilities: 100_000_000n, reserves: 175_000_000n, coverageBps: 17_500n, status: "covered", heights: { btc: 18, eth: 25 }, computedAtMs: 1234, label: "live" },
+    ]);
   });
 
   it("refuses a signing key that is not published for the snapshot's time", async () => {
