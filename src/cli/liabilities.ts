@@ -62,7 +62,9 @@ export function registerLiabilitiesCommands(program: Command, overrides: Partial
     }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOptions>();
       const config = await ctx.loadConfig(g);
-      const assets = Object.fromEntries(Object.entries(config.assets).map(([id, a]) => [id, { decimals: a.decimals }]));
+      // Snapshots are stated in the liability assets when the config defines them, else in the chain assets.
+      const source = config.liabilityAssets && Object.keys(config.liabilityAssets).length ? config.liabilityAssets : config.assets;
+      const assets = Object.fromEntries(Object.entries(source).map(([id, a]) => [id, { decimals: a.decimals }]));
       const controlTotals = parseControlTotals(o.controlTotal ?? [], assets);
       const format = o.format ?? ([".ndjson", ".jsonl"].includes(extname(file).toLowerCase()) ? "ndjson" : "csv");
       const store = await ctx.openStore(config);

@@ -1,8 +1,10 @@
 import { Command, Option } from "commander";
 import { registerApiKeyCommands } from "./api-key-command.js";
 import { registerBalancesCommand } from "./balances-command.js";
+import { registerCheckpointCommands } from "./checkpoint-command.js";
 import { DEFAULT_CONFIG } from "./context.js";
 import { registerIndexCommand } from "./index-command.js";
+import { registerKeysGenerateCommand } from "./keys-generate-command.js";
 import { registerLiabilitiesCommands } from "./liabilities.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStartCommand } from "./start-command.js";
@@ -25,5 +27,7 @@ export function createProgram(): Command {
   registerLiabilitiesCommands(program);
   registerServeCommand(program);
   registerApiKeyCommands(program);
+  registerKeysGenerateCommand(program);
+  registerCheckpointCommands(program);
   return program;
 }

@@ -45,6 +45,12 @@ const chainSchema = z
     maxRequestsPerSecond: z.number().int().min(1).optional(),
     /** Solana: the wallets held nothing before this slot; index every block from it. */
     birthdaySlot: z.number().int().min(0).optional(),
+    /**
+     * Checkpoints: seconds a checkpoint's anchor block's time may lie before the snapshot's time before the
+     * checkpoint is `not_anchored` (it publishes no coverage). Default per kind: Bitcoin 7200 (an hour between
+     * blocks happens; block times may lag), EVM 600, Solana 120.
+     */
+    maxAnchorSkewSeconds: z.number().int().min(1).max(31_536_000).optional(),
   })
   // Strict: a misspelled key is an error with its path, never silently ignored.
   .strict();
@@ -63,6 +69,51 @@ const assetSchema = z
     symbol: z.string().optional(),
     /** Solana: the mint's token program. */
     tokenProgram: z.enum(["spl-token", "token-2022"]).optional(),
+    /**
+     * The liability asset (a key of `liabilityAssets`) this chain asset counts as reserves for in checkpoints.
+     * Default: none: the asset backs nothing (listed as such, never netted).
+     */
+    backs: z.string().optional(),
+  })
+  .strict();
+
+const liabilityAssetSchema = z
+  .object({
+    /** Decimals of the liability asset's base unit, as the liabilities snapshot states amounts (BTC 8, ETH 18, USDC 6). */
+    decimals: z.number().int().min(0).max(77),
+    /** Display symbol; default the id. */
+    symbol: z.string().optional(),
+  })
+  .strict();
+
+const checkpointsSchema = z
+  .object({
+    /**
+     * The Ed25519 signing key of checkpoints, as `backstop keys generate` prints it (`ed25519:<base64url seed>`).
+     * Always an env("NAME") reference: the key is never in a config file, a log or the store. Default: none
+     * (`checkpoint create` refuses to run).
+     */
+    signingKey: z.object({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/) }).strict().optional(),
+    /**
+     * The published public keys (the JWKS), each with its validity window: a checkpoint verifies with a key
+     * only if the snapshot time it attests to lies in [notBefore, notAfter). The signing key must be listed.
+     */
+    keys: z
+      .array(
+        z
+          .object({
+            /** The public key: base64url of the 32 raw Ed25519 bytes (the JWK's `x`). */
+            x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "expected 43 base64url characters (32 bytes)"),
+            /** ISO-8601 with an explicit offset; the key signs checkpoints of snapshots at or after this time. */
+            notBefore: z.string(),
+            /** ISO-8601 with an explicit offset; none: no end yet. */
+            notAfter: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** `backstop start` creates a checkpoint for each newly imported snapshot once every chain finalized past it. Default true. */
+    auto: z.boolean().optional(),
   })
   .strict();
 
@@ -132,6 +183,14 @@ const configSchema = z
     store: z.object({ sqlitePath: z.string().optional() }).strict().optional(),
     chains: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "chain keys are lowercase [a-z0-9-]"), chainSchema),
     assets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/), assetSchema),
+    /**
+     * What the platform owes its users in (BTC, ETH, USDC), with decimals: the asset ids of liabilities
+     * snapshots. Default: none, and snapshots are stated in the chain asset ids of `assets` (the layout
+     * before checkpoints).
+     */
+    liabilityAssets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/), liabilityAssetSchema).optional(),
+    /** Solvency checkpoints: signing key, published keys. */
+    checkpoints: checkpointsSchema.optional(),
     wallets: z.array(walletSchema),
   })
   .passthrough();
@@ -160,6 +219,12 @@ export type ResolvedChain = Omit<z.output<typeof chainSchema>, "rpc"> & {
 export type ResolvedAsset = z.output<typeof assetSchema> & { id: string; symbol: string };
 export type ResolvedWallet = z.output<typeof walletSchema> & { gapLimit: number };
 export type ApiKeyConfig = z.output<typeof apiKeySchema>;
+/** A liability asset: what snapshots are stated in. */
+export type ResolvedLiabilityAsset = { id: string; decimals: number; symbol: string };
+/** A published checkpoint public key with its validity window (unix ms; notAfterMs null: open). */
+export type CheckpointKeyConfig = { x: string; notBefore: string; notBeforeMs: number; notAfter: string | null; notAfterMs: number | null };
+/** Checkpoint settings with defaults applied. The signing key is resolved from the environment (never logged, never stored). */
+export type ResolvedCheckpoints = { signingKey: string | undefined; signingKeyEnv: string | undefined; keys: CheckpointKeyConfig[]; auto: boolean };
 /** The API server's settings with defaults applied. */
 export type ResolvedServe = { host: string; port: number; apiKeys: ApiKeyConfig[]; rateLimitPerSecond: number; rateLimitBurst: number; queryTimeoutMs: number };
 
@@ -169,6 +234,9 @@ export type ResolvedConfig = {
   chains: Record<string, ResolvedChain>;
   assets: Record<string, ResolvedAsset>;
   wallets: ResolvedWallet[];
+  /** Liability assets by id (empty: snapshots use the chain asset ids). */
+  liabilityAssets: Record<string, ResolvedLiabilityAsset>;
+  checkpoints: ResolvedCheckpoints;
   store: { sqlitePath: string; databaseUrl: string | undefined; pgSchema: string | undefined };
   serve: ResolvedServe;
   /** Extra top-level sections (later issues: rules, api keys), validated by their owners. */
@@ -273,6 +341,27 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     if (a.native && a.address) problems.push(`assets.${id}: a native asset has no address`);
     assets[id] = { ...a, id, symbol: a.symbol ?? id };
   }
+  const liabilityAssets: Record<string, ResolvedLiabilityAsset> = {};
+  for (const [id, l] of Object.entries(c.liabilityAssets ?? {})) liabilityAssets[id] = { id, decimals: l.decimals, symbol: l.symbol ?? id };
+  for (const [id, a] of Object.entries(c.assets)) {
+    if (a.backs === undefined) continue;
+    if (!c.liabilityAssets) problems.push(`assets.${id}.backs: "${a.backs}" needs a liabilityAssets section that defines it`);
+    else if (!liabilityAssets[a.backs]) problems.push(`assets.${id}.backs: unknown liability asset "${a.backs}" (known: ${Object.keys(liabilityAssets).sort().join(", ") || "none"})`);
+  }
+  const isoOffset = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  const keys: CheckpointKeyConfig[] = [];
+  (c.checkpoints?.keys ?? []).forEach((k, i) => {
+    const nb = isoOffset.test(k.notBefore) ? Date.parse(k.notBefore) : NaN;
+    const na = k.notAfter === undefined ? null : isoOffset.test(k.notAfter) ? Date.parse(k.notAfter) : NaN;
+    if (Number.isNaN(nb)) problems.push(`checkpoints.keys[${i}].notBefore: expected ISO-8601 with an explicit offset`);
+    if (na !== null && Number.isNaN(na)) problems.push(`checkpoints.keys[${i}].notAfter: expected ISO-8601 with an explicit offset`);
+    if (na !== null && !Number.isNaN(na) && !Number.isNaN(nb) && na <= nb) problems.push(`checkpoints.keys[${i}].notAfter: must be after notBefore`);
+    if (keys.some((o) => o.x === k.x)) problems.push(`checkpoints.keys[${i}].x: the same key is listed twice`);
+    keys.push({ x: k.x, notBefore: k.notBefore, notBeforeMs: nb, notAfter: k.notAfter ?? null, notAfterMs: na });
+  });
+  const signingKeyEnv = c.checkpoints?.signingKey?.env;
+  const signingKey = signingKeyEnv === undefined ? undefined : p.env[signingKeyEnv] || undefined;
+  if (signingKeyEnv !== undefined && signingKey === undefined) problems.push(`checkpoints.signingKey: environment variable ${signingKeyEnv} is not set`);
   for (const key of Object.keys(c.chains)) {
     const natives = Object.values(assets).filter((a) => a.chain === key && a.native);
     if (natives.length > 1) problems.push(`assets: chain "${key}" has more than one native asset (${natives.map((a) => a.id).join(", ")})`);
@@ -302,12 +391,14 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
   });
 
   if (problems.length) throw new ConfigError({ path: p.path, problems });
-  const { store, serve, chains: _c, assets: _a, wallets: _w, ...raw } = c;
+  const { store, serve, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, ...raw } = c;
   return {
     path: p.path,
     chains,
     assets,
     wallets,
+    liabilityAssets,
+    checkpoints: { signingKey, signingKeyEnv, keys, auto: c.checkpoints?.auto ?? true },
     store: {
       sqlitePath: store?.sqlitePath ?? ".backstop/backstop.db",
       databaseUrl: p.env.DATABASE_URL || undefined,
@@ -323,4 +414,13 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     },
     raw,
   };
+}
+
+/**
+ * The asset ids (and decimals) liabilities snapshots are stated in: the liability assets when the config
+ * has a `liabilityAssets` section, else the chain assets (the layout before checkpoints).
+ */
+export function resolveSnapshotAssets(config: Pick<ResolvedConfig, "assets" | "liabilityAssets">): Record<string, { decimals: number }> {
+  const source = Object.keys(config.liabilityAssets).length ? config.liabilityAssets : config.assets;
+  return Object.fromEntries(Object.entries(source).map(([id, a]) => [id, { decimals: a.decimals }]));
 }

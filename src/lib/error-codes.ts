@@ -40,6 +40,18 @@ export const ERROR_CODES = {
   CHAIN__PROVIDER_DISAGREEMENT: "Two configured providers give different block hashes at a finalized height (recorded in provider health, not thrown).",
   CHAIN__PROVIDER_LAGGING: "A provider lacks heights the store already has (it is behind): the follower moves to another provider or waits, never rolls back.",
   CHAIN__WRONG_NETWORK: "The node serves another network than the chain descriptor (genesis hash or EVM chain id differs). Fatal for that chain.",
+  // CHECKPOINT
+  CHECKPOINT__ANCHOR_READ_FAILED: "The full read of EVM balances at a checkpoint's anchor block failed (retried).",
+  CHECKPOINT__ANCHOR_UNAVAILABLE: "A chain's anchor cannot be chosen: the headers around the snapshot's time were pruned, or the snapshot predates the indexed range.",
+  CHECKPOINT__BAD_SIGNING_KEY: "The checkpoint signing key is not `ed25519:<base64url seed>` (its value is never printed).",
+  CHECKPOINT__CONFLICT: "Another process appended a checkpoint with the same sequence number first (retried on a fresh tip).",
+  CHECKPOINT__KEY_NOT_PUBLISHED: "The signing key's public key is not in checkpoints.keys, or its validity window does not cover the snapshot's time.",
+  CHECKPOINT__NO_SIGNING_KEY: "`checkpoint create` needs checkpoints.signingKey (an env reference) in the config.",
+  CHECKPOINT__NO_SNAPSHOT: "No liabilities snapshot (or none with the given id) to checkpoint.",
+  CHECKPOINT__NON_CANONICAL: "A value with no RFC 8785 canonical JSON form (non-finite number, bigint, undefined).",
+  CHECKPOINT__NOT_FINALIZED: "A chain has not finalized a block after the snapshot's time yet: the checkpoint waits (`--no-wait`: this error).",
+  CHECKPOINT__NOT_FOUND: "No checkpoint with that sequence number.",
+  CHECKPOINT__VERIFY_FAILED: "`checkpoint verify`: a file fails a check; the message names the first file and field at fault.",
   // CLI
   CLI__INVALID_API_KEY_OPTION: "An option of `keys api-create` is invalid (name, scopes, expiry).",
   CLI__INVALID_ROW_COUNT: "--row-count is not a non-negative integer.",

@@ -32,3 +32,16 @@ export {
   type ProviderHealth,
   type ProviderHealthInput,
 } from "./chain-health.js";
+export {
+  loadCheckpoint,
+  loadCheckpoints,
+  loadCheckpointTip,
+  loadLiveCoverage,
+  saveCheckpoint,
+  saveLiveCoverage,
+  type CheckpointSummary,
+  type LiveCoverage,
+  type SaveCheckpointParameters,
+  type StoredCheckpoint,
+} from "./checkpoints.js";
+export { loadAnchorHeaders, loadChainCursor, loadReservesAt, type ReservesAt } from "./load-reserves-at.js";
