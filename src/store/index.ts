@@ -32,3 +32,14 @@ export {
   type ProviderHealth,
   type ProviderHealthInput,
 } from "./chain-health.js";
+export {
+  loadSilentChanges,
+  loadUnattributedChanges,
+  loadLastFullRead,
+  loadFullReadHeights,
+  loadLastTransferHeights,
+  saveEvmReadsIn,
+  type SilentChange,
+  type UnattributedChange,
+  type UnattributedChangeInput,
+} from "./evm-reads.js";

@@ -2,11 +2,12 @@
 // src/ (except src/api/) as indexing code; this is the only one that registers handlers, and it is
 // only ever loaded by Ponder (it imports Ponder's virtual modules, which exist nowhere else).
 //
-// Rule: record ABSOLUTE balances read from the node at the block, never sums of transfers. Events only
-// say *which* (wallet, asset) pairs may have changed in a block; the block handler (which Ponder runs
-// after every log, transaction and trace event of the same block) reads them all in one multicall.
+// Rule: record ABSOLUTE balances read from the node at the block, never sums of transfers. Transfer logs
+// say which token pairs may have changed in a block (and which transaction moved them, with whom); the
+// block handler (which Ponder runs after every log event of the same block) reads every wallet's native
+// balance and those token pairs in one multicall. No receipts, no traces.
 import { ponder as registry } from "ponder:registry";
-import { backstopBalance, backstopBlock, backstopPending } from "ponder:schema";
+import { backstopBalance, backstopBlock, backstopLatest, backstopPending, backstopTransfer } from "ponder:schema";
 import { fetchBalancesAtBlock } from "../fetch-balances-at-block.js";
 import { PONDER_SOURCES } from "../build-ponder-config.js";
 import { loadPonderPlan, type PonderPlan, type PonderPlanChain } from "../ponder-plan.js";
@@ -65,23 +66,25 @@ if (registryHasTokens()) {
   for (const source of [PONDER_SOURCES.erc20In, PONDER_SOURCES.erc20Out]) {
     ponder.on(`${source}:Transfer`, async ({ event, context }) => {
       const token = (event.log.address as string).toLowerCase();
-      const keys = walletKeys(context, [event.args.from, event.args.to], (c) => chainPlan(c.key).tokenAsset.get(token));
-      await markPending(context, event.block.number, keys);
-    });
-  }
-}
-if (registryHasWallets()) {
-  for (const name of ["transaction:from", "transaction:to"]) {
-    // Gas (sender) and value (both sides) move native balances.
-    ponder.on(`${PONDER_SOURCES.custody}:${name}`, async ({ event, context }) => {
-      const keys = walletKeys(context, [event.transaction.from, event.transaction.to], (c) => c.nativeAsset);
-      await markPending(context, event.block.number, keys);
-    });
-  }
-  for (const name of ["transfer:from", "transfer:to"]) {
-    // Native value moved by a call trace, including internal calls from contracts.
-    ponder.on(`${PONDER_SOURCES.custody}:${name}`, async ({ event, context }) => {
-      const keys = walletKeys(context, [event.transfer.from, event.transfer.to, event.transaction?.from], (c) => c.nativeAsset);
+      const c = chainPlan(context.chain.name);
+      const asset = c.tokenAsset.get(token);
+      if (!asset) return;
+      const keys = walletKeys(context, [event.args.from, event.args.to], () => asset);
+      if (keys.length === 0) return;
+      // A log from custody to custody matches both sources: one row per log either way.
+      await context.db
+        .insert(backstopTransfer)
+        .values({
+          chainId: context.chain.id,
+          blockNumber: event.block.number,
+          logIndex: event.log.logIndex,
+          txHash: event.transaction.hash,
+          asset,
+          from: (event.args.from as string).toLowerCase() as Hex,
+          to: (event.args.to as string).toLowerCase() as Hex,
+          amount: event.args.value as bigint,
+        })
+        .onConflictDoNothing();
       await markPending(context, event.block.number, keys);
     });
   }
@@ -90,22 +93,35 @@ if (registryHasWallets()) {
 ponder.on(`${PONDER_SOURCES.blocks}:block`, async ({ event, context }) => {
   const c = chainPlan(context.chain.name);
   const number = event.block.number as bigint;
-  let pairs: Array<{ wallet: Hex; asset: string }>;
-  if ((number - BigInt(c.startBlock)) % BigInt(c.snapshotInterval) === 0n) {
-    // Snapshot: every pair, catching what no event shows (rebasing, withdrawals, fee income).
-    pairs = c.wallets.flatMap((wallet) => [{ wallet, asset: c.nativeAsset }, ...c.tokens.map((t) => ({ wallet, asset: t.asset }))]);
-  } else {
+  const fullRead = (number - BigInt(c.startBlock)) % BigInt(c.snapshotInterval) === 0n;
+  // Native balances of every wallet at every block: gas, value, internal transfers, withdrawals, fee
+  // income and self-destructs all show, without receipts or traces. Tokens: the pairs a Transfer log of
+  // this block touched, and every pair at a full read (rebasing, burns without an event).
+  const pairs: Array<{ wallet: Hex; asset: string }> = c.wallets.map((wallet) => ({ wallet, asset: c.nativeAsset }));
+  if (fullRead) {
+    for (const wallet of c.wallets) for (const t of c.tokens) pairs.push({ wallet, asset: t.asset });
+  } else if (c.tokens.length > 0) {
     const row = (await context.db.find(backstopPending, { chainId: context.chain.id, blockNumber: number })) as { keys: string[] } | null;
-    pairs = (row?.keys ?? []).map((k) => {
+    for (const k of row?.keys ?? []) {
       const [wallet, asset] = k.split("|") as [Hex, string];
-      return { wallet, asset };
-    });
+      pairs.push({ wallet, asset });
+    }
   }
   if (pairs.length > 0) {
     const balances = await fetchBalancesAtBlock({ request: (a) => context.client.request(a) }, { chain: c, blockNumber: number, pairs });
-    await context.db.insert(backstopBalance).values(
-      pairs.map((p, i) => ({ chainId: context.chain.id, blockNumber: number, wallet: p.wallet, asset: p.asset, balance: balances[i]! })),
-    );
+    // Only what differs from the pair's previous read is written: 1,000 wallets cost one row per change, not 1,000.
+    const changed: Array<{ chainId: number; blockNumber: bigint; wallet: Hex; asset: string; balance: bigint }> = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const { wallet, asset } = pairs[i]!;
+      const balance = balances[i]!;
+      const id = { chainId: context.chain.id, wallet, asset };
+      const prev = (await context.db.find(backstopLatest, id)) as { balance: bigint } | null;
+      if (prev?.balance === balance) continue;
+      if (prev) await context.db.update(backstopLatest, id).set({ balance });
+      else await context.db.insert(backstopLatest).values({ ...id, balance });
+      changed.push({ chainId: context.chain.id, blockNumber: number, wallet, asset, balance });
+    }
+    if (changed.length > 0) await context.db.insert(backstopBalance).values(changed);
   }
   // The header last: a block row means its balances are written (the route also stops at Ponder's checkpoint).
   await context.db.insert(backstopBlock).values({
@@ -114,6 +130,7 @@ ponder.on(`${PONDER_SOURCES.blocks}:block`, async ({ event, context }) => {
     hash: event.block.hash as Hex,
     parentHash: event.block.parentHash as Hex,
     timestamp: event.block.timestamp as bigint,
+    fullRead,
   });
 });
 
@@ -123,8 +140,4 @@ ponder.on(`${PONDER_SOURCES.pad}:block`, async () => {});
 function registryHasTokens(): boolean {
   plan ??= loadPonderPlan();
   return plan.chains.some((c) => c.tokens.length > 0 && c.wallets.length > 0);
-}
-function registryHasWallets(): boolean {
-  plan ??= loadPonderPlan();
-  return plan.chains.some((c) => c.wallets.length > 0);
 }
