@@ -9,6 +9,8 @@ export type FetchBalancesAtBlockParameters = {
   chain: { key: string; multicall3: Hex; nativeAsset: string; tokens: Array<{ asset: string; address: Hex }> };
   /** Balances are read at the END of this block (eth_call state after it). */
   blockNumber: bigint;
+  /** When given, the read is pinned to this block by hash (EIP-1898): never another block at the same height. */
+  blockHash?: Hex;
   pairs: ReadonlyArray<{ wallet: Hex; asset: string }>;
   /** Sub-calls per eth_call; default READ_BATCH_SIZE. */
   batchSize?: number;
@@ -50,7 +52,7 @@ export async function fetchBalancesAtBlock(ctx: { request: RequestFn }, p: Fetch
     const data = encodeFunctionData({ abi: multicall3Abi, functionName: "tryAggregate", args: [false, calls] });
     const raw = (await ctx.request({
       method: "eth_call",
-      params: [{ to: p.chain.multicall3, data }, numberToHex(p.blockNumber)],
+      params: [{ to: p.chain.multicall3, data }, p.blockHash ? { blockHash: p.blockHash } : numberToHex(p.blockNumber)],
     })) as Hex;
     if (raw === "0x") throw new BalanceReadError(`no Multicall3 code at ${p.chain.multicall3} on ${p.chain.key} at block ${p.blockNumber}`);
     const results = decodeFunctionResult({ abi: multicall3Abi, functionName: "tryAggregate", data: raw });

@@ -8,6 +8,7 @@
 // balance and those token pairs in one multicall. No receipts, no traces.
 import { ponder as registry } from "ponder:registry";
 import { backstopBalance, backstopBlock, backstopLatest, backstopPending, backstopTransfer } from "ponder:schema";
+import { createEvmRpc, type EvmRpc } from "../create-evm-rpc.js";
 import { fetchBalancesAtBlock } from "../fetch-balances-at-block.js";
 import { PONDER_SOURCES } from "../build-ponder-config.js";
 import { loadPonderPlan, type PonderPlan, type PonderPlanChain } from "../ponder-plan.js";
@@ -25,6 +26,21 @@ const ponder = registry as unknown as {
 };
 
 let plan: PonderPlan | undefined;
+const rpcs = new Map<string, EvmRpc>();
+/**
+ * The node, asked directly (not through Ponder's cached `context.client`): Ponder caches eth_call results by
+ * block NUMBER and a Ponder restarted after a reorg served a replaced block's balance from that cache. Reads
+ * are pinned to the block's hash instead (EIP-1898), and skip the cache row Ponder writes per call.
+ */
+function nodeRpc(c: PonderPlanChain): EvmRpc {
+  let r = rpcs.get(c.key);
+  if (!r) {
+    const urls = (process.env[c.rpcEnv] ?? "").split(/\s+/).filter(Boolean);
+    r = createEvmRpc({ chain: c.key, urls, timeoutMs: 30_000 });
+    rpcs.set(c.key, r);
+  }
+  return r;
+}
 const chainPlans = new Map<string, PonderPlanChain & { walletSet: Set<string>; tokenAsset: Map<string, string> }>();
 function chainPlan(name: string) {
   let c = chainPlans.get(name);
@@ -108,7 +124,8 @@ ponder.on(`${PONDER_SOURCES.blocks}:block`, async ({ event, context }) => {
     }
   }
   if (pairs.length > 0) {
-    const balances = await fetchBalancesAtBlock({ request: (a) => context.client.request(a) }, { chain: c, blockNumber: number, pairs });
+    const rpc = nodeRpc(c);
+    const balances = await fetchBalancesAtBlock({ request: (a) => rpc.request(a.method, a.params) }, { chain: c, blockNumber: number, blockHash: event.block.hash as Hex, pairs });
     // Only what differs from the pair's previous read is written: 1,000 wallets cost one row per change, not 1,000.
     const changed: Array<{ chainId: number; blockNumber: bigint; wallet: Hex; asset: string; balance: bigint }> = [];
     for (let i = 0; i < pairs.length; i++) {
