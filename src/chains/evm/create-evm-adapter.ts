@@ -127,7 +127,13 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
     const out = decodePonderBlocks({ chainKey: key, nativeAsset: planChain.nativeAsset, blocks, walletIds, last, reads, transactions, opening });
     for (const b of out) {
       const { block } = b.save;
-      b.within = (db) => saveEvmReadsIn(store, db, { chain: key, height: block.height, blockHash: block.hash, ...b.evm });
+      b.within = async (db) => {
+        await saveEvmReadsIn(store, db, { chain: key, height: block.height, blockHash: block.hash, ...b.evm });
+        // The discrepancy, raised now as a log line (the alerts issue reads silent_changes).
+        for (const x of b.evm.silent) {
+          log.warn({ msg: "silent token change", block: block.height, wallet_id: x.walletId, asset: x.asset, carried: x.carried.toString(), observed: x.observed.toString(), from_height: x.fromHeight, to_height: block.height });
+        }
+      };
     }
     return out;
   }
