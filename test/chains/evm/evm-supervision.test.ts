@@ -32,16 +32,20 @@ describe("EVM supervision: a Ponder child failing slowly", () => {
   it("halts with EVM__PONDER_STALLED (recorded as the chain's last error) when Ponder stops advancing while the node is ahead", async () => {
     const token = await dev.deploy("TestToken", ["USDX", 6]);
     await dev.client.mine({ blocks: 5 });
-    // The start-up check's eth_getLogs (no address) passes; Ponder's (address-filtered) ones are refused.
+    // The start-up check's eth_getLogs (a block range, no address) passes; Ponder's are refused.
     let refused = 0;
     const proxy = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { id: unknown; method: string; params?: Array<{ address?: unknown }> };
-      if (!Array.isArray(body) && body.method === "eth_getLogs" && body.params?.[0]?.address !== undefined) {
+      type Req = { id: unknown; method: string; params?: Array<{ address?: unknown; blockHash?: unknown }> };
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as Req | Req[];
+      const list = Array.isArray(body) ? body : [body];
+      // Ponder's: by address (historical ranges) or by block hash (its realtime window: 30 blocks on anvil).
+      if (list.some((r) => r.method === "eth_getLogs" && (r.params?.[0]?.address !== undefined || r.params?.[0]?.blockHash !== undefined))) {
         refused++;
+        const errors = list.map((r) => ({ jsonrpc: "2.0", id: r.id, error: { code: -32000, message: "backend unavailable" } }));
         res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ jsonrpc: "2.0", id: body.id, error: { code: -32000, message: "backend unavailable" } }));
+        res.end(JSON.stringify(Array.isArray(body) ? errors : errors[0]));
         return;
       }
       const r = await fetch(dev.anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: Buffer.concat(chunks) }).catch(() => null);
