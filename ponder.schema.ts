@@ -21,7 +21,7 @@ export const backstopBlock = onchainTable(
 
 /**
  * Absolute balance of (wallet, asset) at the end of a block, read from the node at that block. Written only
- * when it differs from the pair's previous read (`backstopLatest`): absent means unchanged (or 0 before any).
+ * when it differs from the pair's previous read: absent means unchanged (or 0 before any read).
  */
 export const backstopBalance = onchainTable(
   "backstop_balance",
@@ -50,19 +50,6 @@ export const backstopPending = onchainTable(
     keys: t.text().array().notNull(),
   }),
   (table) => ({ pk: primaryKey({ columns: [table.chainId, table.blockNumber] }) }),
-);
-
-/** The last balance read of each (wallet, asset): what a new read is compared with (Ponder reverts it on a reorg). */
-export const backstopLatest = onchainTable(
-  "backstop_latest",
-  (t) => ({
-    chainId: t.integer().notNull(),
-    wallet: t.hex().notNull(),
-    asset: t.text().notNull(),
-    /** Base units. */
-    balance: t.bigint().notNull(),
-  }),
-  (table) => ({ pk: primaryKey({ columns: [table.chainId, table.wallet, table.asset] }) }),
 );
 
 /** An ERC-20 `Transfer` log from or to a custody wallet: which transaction moved a token, and with whom. */

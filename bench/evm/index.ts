@@ -9,7 +9,7 @@
 // Run: node --import tsx bench/evm/index.ts [wallets] [blocks]   (BENCH_OLD_DIR=/path/to/old/checkout)
 import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encodeDeployData, encodeFunctionData, numberToHex, type Address, type Hex } from "viem";
@@ -81,8 +81,15 @@ async function startCountingProxy(target: string): Promise<{ url: string; counte
 
 async function main() {
   // The previous design first (its own anvil and Ponder), so the two never share the two cores.
+  // BENCH_OLD_OUT=<file>: reuse a saved output of the previous design's bench (it takes minutes).
   const oldDir = process.env.BENCH_OLD_DIR;
-  const oldOut = oldDir ? await runOldBench(oldDir) : "";
+  const oldFile = process.env.BENCH_OLD_OUT;
+  let oldOut = oldFile && existsSync(oldFile) ? readFileSync(oldFile, "utf8") : "";
+  if (!oldOut && oldDir) {
+    oldOut = await runOldBench(oldDir);
+    if (oldFile) writeFileSync(oldFile, oldOut);
+  }
+  if (oldOut) console.log(`previous design's bench output:\n${oldOut.trim().split("\n").map((l) => `  | ${l}`).join("\n")}\n`);
   const anvil = await startAnvil({ chainId: 31337 });
   const rpc = async <T>(method: string, params: unknown[] = []) => {
     const r = (await (await fetch(anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) })).json()) as { result: T; error?: { message: string } };
@@ -245,11 +252,11 @@ async function main() {
     const grab = (re: RegExp) => re.exec(oldOut)?.[1] ?? "n/a";
     const rows: Array<[string, string, string, string]> = [
       ["", "previous design", "this design", "naive baseline"],
-      ["RPC calls per block", oldDir ? grab(/= ([0-9.]+) per block/) : "(BENCH_OLD_DIR unset)", `${((backfillTotal - logs) / blocks).toFixed(2)} + eth_getLogs ${(logs / blocks).toFixed(3)}`, naiveCalls.toFixed(0)],
-      ["  by method", oldDir ? grab(/by method: (.*)/) + " (totals)" : "", perBlock(backfillCalls, blocks), perBlock(proxy.counter.byMethod, SAMPLE)],
-      ["backfill blocks/s", oldDir ? grab(/([0-9]+) blocks\/s from the first mirrored block/) : "", backfillRate.toFixed(0), (SAMPLE / naiveS).toFixed(2)],
+      ["RPC calls per block", oldOut ? grab(/= ([0-9.]+) per block/) : "(BENCH_OLD_DIR unset)", `${((backfillTotal - logs) / blocks).toFixed(2)} + eth_getLogs ${(logs / blocks).toFixed(3)}`, naiveCalls.toFixed(0)],
+      ["  by method", oldOut ? grab(/by method: (.*)/) + " (totals)" : "", perBlock(backfillCalls, blocks), perBlock(proxy.counter.byMethod, SAMPLE)],
+      ["backfill blocks/s", oldOut ? grab(/([0-9]+) blocks\/s from the first mirrored block/) : "", backfillRate.toFixed(0), (SAMPLE / naiveS).toFixed(2)],
       ["following blocks/s", "not measured by its bench", (FOLLOW_BLOCKS / followS).toFixed(1), (SAMPLE / naiveS).toFixed(2)],
-      ["debug/trace/receipt calls", oldDir ? (/debug_traceBlockByNumber|Receipt/.test(oldOut) ? "yes" : "?") : "", refused.length ? "yes" : "none", "none"],
+      ["debug/trace/receipt calls", oldOut ? (/debug_traceBlockByNumber|Receipt/.test(oldOut) ? "yes" : "?") : "", refused.length ? "yes" : "none", "none"],
     ];
     console.log(`\nSide by side (${WALLETS} wallets × ETH + ${TOKENS} tokens, ${BLOCKS} blocks × ${TX_PER_BLOCK} txs):`);
     for (const r of rows) console.log(`  ${r[0].padEnd(26)} | ${r[1].padEnd(30).slice(0, 200)} | ${r[2].padEnd(30)} | ${r[3]}`);
