@@ -248,7 +248,8 @@ async function main() {
     console.log(`  RPC calls: ${(proxy.counter.calls / SAMPLE).toFixed(0)} per block (${perBlock(proxy.counter.byMethod, SAMPLE)}); ${(SAMPLE / naiveS).toFixed(2)} blocks/s (backfill and following alike)`);
     const naiveCalls = proxy.counter.calls / SAMPLE;
 
-    // Side by side.
+    // Side by side (the previous design's output may have been written meanwhile by a run in parallel).
+    if (oldFile && existsSync(oldFile)) oldOut = readFileSync(oldFile, "utf8");
     const grab = (re: RegExp) => re.exec(oldOut)?.[1] ?? "n/a";
     const rows: Array<[string, string, string, string]> = [
       ["", "previous design", "this design", "naive baseline"],
