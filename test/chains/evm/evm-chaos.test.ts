@@ -3,7 +3,7 @@
 // with its own Ponder child. After every step, for every (wallet, asset) and every finalized height:
 // stored balance == the node's balance at that block hash. Issue 9: the nodes sit behind a proxy that refuses
 // every debug_*, trace_* and receipt method; the workload adds balance changes no transaction explains
-// (anvil_setBalance, like a beacon withdrawal), a token that burns without a log, and a contract custody
+// (fee income: a custody wallet as the fee recipient), a token that burns without a log, and a contract custody
 // wallet paying ETH out in an internal call.
 import { createServer } from "node:http";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -185,9 +185,10 @@ describe("EVM chaos: random workload, reorgs, kill -9 of Backstop and Ponder, on
           else if (op === 8) await dev.write(tokens.REB, "RebaseToken", "rebase", [parseEther("1") + amount * 10n ** 14n], funder); // no log
           else if (op === 9) await dev.write(tokens.REB, "RebaseToken", "transfer", [other, amount], c1).catch(() => undefined);
           else if (op === 10) {
-            // A beacon-withdrawal-like credit: the balance moves, no transaction does it.
-            const b = await dev.client.getBalance({ address: who });
-            await dev.client.request({ method: "anvil_setBalance" as never, params: [who, `0x${(b + amount * 10n ** 15n).toString(16)}`] as never });
+            // Fee income: from the next block on, `who` is the fee recipient, credited by no transaction.
+            // (Not anvil_setBalance here: anvil applies it to the state of the block already mined, which a
+            // follower has read; evm-exact-reads.test.ts uses it with the indexer stopped.)
+            await dev.client.request({ method: "anvil_setCoinbase" as never, params: [who] as never });
           } else if (op === 11) await dev.write(tokens.BURN, "BurnToken", "burnSilently", [c2, amount * 10n ** 12n], funder); // no log
           else await dev.write(tokens.vault, "ContractWallet", "pay", [rnd.pick([ext, who]), amount * 10n ** 13n], funder); // internal ETH out of a custody contract
           stats.txs++;

@@ -80,7 +80,8 @@ describe("EVM exact reads without debug, trace or receipt methods (anvil)", () =
     const internal = await tx(dev.client.sendTransaction({ account: funder, to: c1, value: parseEther("3"), chain: null }));
     const usdx = await tx(dev.write(USDX, "TestToken", "transfer", [c2, 250_000_000n], c1)); // custody to custody
     const out = await tx(dev.client.sendTransaction({ account: c1, to: ext, value: parseEther("1"), chain: null }));
-    // A beacon-withdrawal-like change: the balance moves between two blocks, no transaction at all.
+    // A beacon-withdrawal-like change: the balance moves between two blocks, no transaction at all. (Anvil
+    // applies anvil_setBalance to the state of its latest block, even by hash: the indexer runs afterwards.)
     const before = await dev.client.getBalance({ address: c2 });
     const setAt = Number(await dev.client.getBlockNumber({ cacheTime: 0 }));
     await dev.client.request({ method: "anvil_setBalance" as never, params: [c2, `0x${(before + parseEther("32")).toString(16)}`] as never });
