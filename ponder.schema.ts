@@ -13,11 +13,16 @@ export const backstopBlock = onchainTable(
     parentHash: t.hex().notNull(),
     /** Unix seconds. */
     timestamp: t.bigint().notNull(),
+    /** Every (wallet, token) pair was read at this block (a full read); native balances are read at every block. */
+    fullRead: t.boolean().notNull(),
   }),
   (table) => ({ pk: primaryKey({ columns: [table.chainId, table.number] }) }),
 );
 
-/** Absolute balance of (wallet, asset) at the end of a block, read from the node at that block. */
+/**
+ * Absolute balance of (wallet, asset) at the end of a block, read from the node at that block. Written only
+ * when it differs from the pair's previous read: absent means unchanged (or 0 before any read).
+ */
 export const backstopBalance = onchainTable(
   "backstop_balance",
   (t) => ({
@@ -45,4 +50,24 @@ export const backstopPending = onchainTable(
     keys: t.text().array().notNull(),
   }),
   (table) => ({ pk: primaryKey({ columns: [table.chainId, table.blockNumber] }) }),
+);
+
+/** An ERC-20 `Transfer` log from or to a custody wallet: which transaction moved a token, and with whom. */
+export const backstopTransfer = onchainTable(
+  "backstop_transfer",
+  (t) => ({
+    chainId: t.integer().notNull(),
+    blockNumber: t.bigint().notNull(),
+    logIndex: t.integer().notNull(),
+    txHash: t.hex().notNull(),
+    /** Backstop asset id of the token. */
+    asset: t.text().notNull(),
+    from: t.hex().notNull(),
+    to: t.hex().notNull(),
+    /** Base units. */
+    amount: t.bigint().notNull(),
+  }),
+  (table) => ({
+    pk: primaryKey({ columns: [table.chainId, table.blockNumber, table.logIndex] }),
+  }),
 );

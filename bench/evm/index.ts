@@ -1,10 +1,15 @@
 // EVM benchmark (not a test): 1,000 custody wallets × (ETH + 5 tokens) on anvil with a busy random
 // workload, indexed by Backstop's EVM indexer (Ponder child + mirror into SQLite) through a counting
-// JSON-RPC proxy. Prints RPC calls per block (target ≤ 4 on average, independent of the wallet count),
-// backfill blocks/s (target ≥ 100), and a naive baseline (one getBalance/balanceOf per wallet per asset
-// per block) measured on a sample of blocks. Run: node --import tsx bench/evm/index.ts [wallets] [blocks]
+// JSON-RPC proxy. Prints, side by side: the previous design (traces + receipts + 100-block snapshots; run
+// from a checkout of it given as BENCH_OLD_DIR, same seeded workload), this design (native balances read
+// every block, no traces or receipts) and the naive baseline (one getBalance/balanceOf per wallet per asset
+// per block, on a sample of blocks): RPC calls per block by method, backfill blocks/s, following blocks/s.
+// Targets for this design: ≤ 2 calls per block at 1,000 wallets (eth_getLogs amortised, printed
+// separately), ≥ 100 blocks/s backfill, no debug_*/trace_*/receipt calls.
+// Run: node --import tsx bench/evm/index.ts [wallets] [blocks]   (BENCH_OLD_DIR=/path/to/old/checkout)
+import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { encodeDeployData, encodeFunctionData, numberToHex, type Address, type Hex } from "viem";
@@ -24,6 +29,22 @@ const BLOCKS = Number(process.argv[3] ?? 1000);
 const TOKENS = 5;
 const TX_PER_BLOCK = 12;
 const SNAPSHOT = 100;
+/** Blocks mined while the indexer follows (measures following throughput). */
+const FOLLOW_BLOCKS = Number(process.env.BENCH_FOLLOW_BLOCKS ?? 100);
+
+/** Runs the previous design's bench (its own checkout) on the same seeded workload; resolves with its output. */
+function runOldBench(dir: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, ["--import", "tsx", path.join(dir, "bench/evm/index.ts"), String(WALLETS), String(BLOCKS)], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    c.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    c.stderr.on("data", () => undefined);
+    c.on("exit", () => resolve(out));
+  });
+}
+
+const perBlock = (byMethod: Map<string, number>, blocks: number, skip: (m: string) => boolean = () => false) =>
+  [...byMethod.entries()].filter(([m]) => !skip(m)).sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${(n / blocks).toFixed(2)}`).join(", ");
 
 let seed = 7;
 const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
@@ -59,6 +80,16 @@ async function startCountingProxy(target: string): Promise<{ url: string; counte
 }
 
 async function main() {
+  // The previous design first (its own anvil and Ponder), so the two never share the two cores.
+  // BENCH_OLD_OUT=<file>: reuse a saved output of the previous design's bench (it takes minutes).
+  const oldDir = process.env.BENCH_OLD_DIR;
+  const oldFile = process.env.BENCH_OLD_OUT;
+  let oldOut = oldFile && existsSync(oldFile) ? readFileSync(oldFile, "utf8") : "";
+  if (!oldOut && oldDir) {
+    oldOut = await runOldBench(oldDir);
+    if (oldFile) writeFileSync(oldFile, oldOut);
+  }
+  if (oldOut) console.log(`previous design's bench output:\n${oldOut.trim().split("\n").map((l) => `  | ${l}`).join("\n")}\n`);
   const anvil = await startAnvil({ chainId: 31337 });
   const rpc = async <T>(method: string, params: unknown[] = []) => {
     const r = (await (await fetch(anvil.rpcUrl, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) })).json()) as { result: T; error?: { message: string } };
@@ -140,12 +171,17 @@ async function main() {
     clearInterval(trace);
     const cursor = await loadCursor(store, "eth");
     const blocks = cursor!.height;
-    const methods = [...proxy.counter.byMethod.entries()].sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} ${n}`).join(", ");
-    console.log(`\nBackstop EVM indexer (Ponder 0.16.10 on ${pgUrl ? "Postgres" : "PGlite"} + mirror into ${pgUrl ? "Postgres" : "SQLite"}), ${blocks} blocks:`);
-    console.log(`  RPC calls: ${proxy.counter.calls} total = ${(proxy.counter.calls / blocks).toFixed(2)} per block (target ≤ 4)`);
-    console.log(`    by method: ${methods}`);
+    const backfillCalls = new Map(proxy.counter.byMethod);
+    const backfillTotal = proxy.counter.calls;
+    const logs = backfillCalls.get("eth_getLogs") ?? 0;
+    const refused = [...backfillCalls.keys()].filter((m) => /^(debug_|trace_)|Receipt/.test(m));
+    const backfillRate = (blocks - firstHeight) / ((tEnd - firstAt) / 1000);
+    console.log(`\nThis design: Backstop EVM indexer (Ponder 0.16.10 on ${pgUrl ? "Postgres" : "PGlite"} + mirror into ${pgUrl ? "Postgres" : "SQLite"}), ${blocks} blocks:`);
+    console.log(`  backfill RPC calls: ${((backfillTotal - logs) / blocks).toFixed(2)} per block without eth_getLogs (target ≤ 2), + eth_getLogs ${(logs / blocks).toFixed(3)} per block (${logs} range calls)`);
+    console.log(`    by method, per block: ${perBlock(backfillCalls, blocks)}`);
+    console.log(`    debug_*/trace_*/receipt calls: ${refused.length ? refused.join(", ") : "none"}`);
     console.log(`  backfill: ${(blocks / ((tEnd - tStart) / 1000)).toFixed(0)} blocks/s including Ponder's start (${((tEnd - tStart) / 1000).toFixed(1)} s)`);
-    console.log(`            ${((blocks - firstHeight) / ((tEnd - firstAt) / 1000)).toFixed(0)} blocks/s from the first mirrored block (target ≥ 100)`);
+    console.log(`            ${backfillRate.toFixed(0)} blocks/s from the first mirrored block (target ≥ 100)`);
     // Where Ponder spent its time (its Prometheus metrics, summed): printed with BENCH_METRICS=1.
     if (process.env.BENCH_METRICS && sup) {
       const text = await fetch(`${(sup as unknown as { baseUrl(): string }).baseUrl()}/metrics`).then((r) => r.text()).catch(() => "");
@@ -159,6 +195,28 @@ async function main() {
       }
       for (const [k, v] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`    ${k}: ${(v / 1000).toFixed(1)} s`);
     }
+    // Following: the indexer runs on; FOLLOW_BLOCKS more blocks of the same workload arrive as fast as anvil
+    // mines them; measured from the first new block to the cursor reaching the last one.
+    proxy.reset();
+    const ac = new AbortController();
+    const following = createEvmIndexer({ config, chainKey: "eth", store, logger }, { ponderDir: path.join(dir, "ponder"), onSupervisor: (s) => (sup = s) }).run({ signal: ac.signal }).catch((e: unknown) => e);
+    const tf = performance.now();
+    for (let b = 0; b < FOLLOW_BLOCKS; b++) {
+      for (let i = 0; i < TX_PER_BLOCK; i++) {
+        const w = pick(wallets);
+        if (rand() < 0.5) await rpc("eth_sendTransaction", [{ from: funder, to: pick(tokens), data: encodeFunctionData({ abi: c.abi, functionName: "transfer", args: [w, 1n] }) }]);
+        else await rpc("eth_sendTransaction", [{ from: funder, to: w, value: numberToHex(10n ** 15n) }]);
+      }
+      await rpc("evm_mine", []);
+    }
+    const followHead = Number(BigInt(await rpc<string>("eth_blockNumber")));
+    while (((await loadCursor(store, "eth"))?.height ?? 0) < followHead && performance.now() - tf < 600_000) await new Promise((r) => setTimeout(r, 100));
+    const followS = (performance.now() - tf) / 1000;
+    ac.abort();
+    await following;
+    const followLogs = proxy.counter.byMethod.get("eth_getLogs") ?? 0;
+    console.log(`  following: ${FOLLOW_BLOCKS} blocks mined and indexed in ${followS.toFixed(1)} s = ${(FOLLOW_BLOCKS / followS).toFixed(1)} blocks/s (includes the workload's own mining; Ponder polls every ${Math.min(config.chains.eth!.pollIntervalMs, 1000)} ms)`);
+    console.log(`    RPC calls: ${((proxy.counter.calls - followLogs) / FOLLOW_BLOCKS).toFixed(2)} per block without eth_getLogs, + eth_getLogs ${(followLogs / FOLLOW_BLOCKS).toFixed(2)}; by method: ${perBlock(proxy.counter.byMethod, FOLLOW_BLOCKS)}`);
     await sup?.stop();
     await store.close();
     if (pgUrl) {
@@ -187,7 +245,22 @@ async function main() {
     }
     const naiveS = (performance.now() - tn) / 1000;
     console.log(`\nnaive baseline (per block: getBalance + balanceOf for every wallet and token), ${SAMPLE} sample blocks:`);
-    console.log(`  RPC calls: ${(proxy.counter.calls / SAMPLE).toFixed(0)} per block; ${(SAMPLE / naiveS).toFixed(2)} blocks/s`);
+    console.log(`  RPC calls: ${(proxy.counter.calls / SAMPLE).toFixed(0)} per block (${perBlock(proxy.counter.byMethod, SAMPLE)}); ${(SAMPLE / naiveS).toFixed(2)} blocks/s (backfill and following alike)`);
+    const naiveCalls = proxy.counter.calls / SAMPLE;
+
+    // Side by side (the previous design's output may have been written meanwhile by a run in parallel).
+    if (oldFile && existsSync(oldFile)) oldOut = readFileSync(oldFile, "utf8");
+    const grab = (re: RegExp) => re.exec(oldOut)?.[1] ?? "n/a";
+    const rows: Array<[string, string, string, string]> = [
+      ["", "previous design", "this design", "naive baseline"],
+      ["RPC calls per block", oldOut ? grab(/= ([0-9.]+) per block/) : "(BENCH_OLD_DIR unset)", `${((backfillTotal - logs) / blocks).toFixed(2)} + eth_getLogs ${(logs / blocks).toFixed(3)}`, naiveCalls.toFixed(0)],
+      ["  by method", oldOut ? grab(/by method: (.*)/) + " (totals)" : "", perBlock(backfillCalls, blocks), perBlock(proxy.counter.byMethod, SAMPLE)],
+      ["backfill blocks/s", oldOut ? grab(/([0-9]+) blocks\/s from the first mirrored block/) : "", backfillRate.toFixed(0), (SAMPLE / naiveS).toFixed(2)],
+      ["following blocks/s", "not measured by its bench", (FOLLOW_BLOCKS / followS).toFixed(1), (SAMPLE / naiveS).toFixed(2)],
+      ["debug/trace/receipt calls", oldOut ? (/debug_traceBlockByNumber|Receipt/.test(oldOut) ? "yes" : "?") : "", refused.length ? "yes" : "none", "none"],
+    ];
+    console.log(`\nSide by side (${WALLETS} wallets × ETH + ${TOKENS} tokens, ${BLOCKS} blocks × ${TX_PER_BLOCK} txs):`);
+    for (const r of rows) console.log(`  ${r[0].padEnd(26)} | ${r[1].padEnd(30).slice(0, 200)} | ${r[2].padEnd(30)} | ${r[3]}`);
     proxy.server.close();
   } finally {
     await anvil.stop();

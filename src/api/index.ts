@@ -21,12 +21,13 @@ function intParam(value: string | undefined, name: string, dflt?: number): numbe
 }
 
 /**
- * GET /backstop/v1/balances?chainId=&fromBlock=&limit=
+ * GET /backstop/v2/balances?chainId=&fromBlock=&limit=
  * Blocks from `fromBlock` (ascending, at most `limit`, default 500, max 1000) with the absolute balances
- * observed in each, plus Ponder's indexed and finalized block for the chain. Balances are base-unit
+ * read in each that differ from the previous read, whether the block was a full read of every (wallet,
+ * token), and its custody `Transfer` logs; plus Ponder's indexed and finalized block for the chain. Balances are base-unit
  * decimal strings; block numbers are JSON numbers; hashes 0x-hex.
  */
-app.get("/backstop/v1/balances", async (c) => {
+app.get("/backstop/v2/balances", async (c) => {
   const chainId = intParam(c.req.query("chainId"), "chainId");
   const fromBlock = intParam(c.req.query("fromBlock"), "fromBlock", 0);
   const limit = intParam(c.req.query("limit"), "limit", 500);
@@ -58,6 +59,24 @@ app.get("/backstop/v1/balances", async (c) => {
               between(schema.backstopBalance.blockNumber, blocks[0]!.number, blocks[blocks.length - 1]!.number),
             ),
           );
+  const transfers =
+    blocks.length === 0
+      ? []
+      : await db
+          .select()
+          .from(schema.backstopTransfer)
+          .where(
+            and(
+              eq(schema.backstopTransfer.chainId, chainId),
+              between(schema.backstopTransfer.blockNumber, blocks[0]!.number, blocks[blocks.length - 1]!.number),
+            ),
+          );
+  const logsByBlock = new Map<bigint, Array<{ logIndex: number; txHash: string; asset: string; from: string; to: string; amount: string }>>();
+  for (const x of transfers) {
+    let list = logsByBlock.get(x.blockNumber);
+    if (!list) logsByBlock.set(x.blockNumber, (list = []));
+    list.push({ logIndex: x.logIndex, txHash: x.txHash, asset: x.asset, from: x.from, to: x.to, amount: x.amount.toString() });
+  }
   const byBlock = new Map<bigint, Array<{ wallet: string; asset: string; balance: string }>>();
   for (const b of balances) {
     let list = byBlock.get(b.blockNumber);
@@ -65,7 +84,7 @@ app.get("/backstop/v1/balances", async (c) => {
     list.push({ wallet: b.wallet, asset: b.asset, balance: b.balance.toString() });
   }
   return c.json({
-    version: 1,
+    version: 2,
     chainId,
     indexed,
     finalized: completedBlock(cp?.finalized_checkpoint),
@@ -74,6 +93,8 @@ app.get("/backstop/v1/balances", async (c) => {
       hash: b.hash,
       parentHash: b.parentHash,
       timestamp: Number(b.timestamp),
+      fullRead: b.fullRead,
+      transfers: (logsByBlock.get(b.number) ?? []).sort((x, y) => x.logIndex - y.logIndex),
       balances: (byBlock.get(b.number) ?? []).sort((x, y) => (x.wallet + x.asset < y.wallet + y.asset ? -1 : 1)),
     })),
   });

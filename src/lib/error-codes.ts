@@ -67,11 +67,14 @@ export const ERROR_CODES = {
   // DEVNET
   DEVNET__BCOIN_START_FAILED: "bcoin did not start or did not answer in time.",
   // EVM
+  EVM__BLOCK_UNAVAILABLE: "The node no longer has a block Backstop is mirroring (reorged away between two reads): retried.",
   EVM__CONFIG: "The EVM chain's config is unusable (malformed addresses, no native asset...); meta lists every problem.",
   EVM__DEEP_REORG: "Retired (use CHAIN__DEEP_REORG): an EVM reorg reached a finalized height.",
+  EVM__METHOD_UNAVAILABLE: "The node does not offer a JSON-RPC method the EVM indexing needs (or not back to startHeight: an archive node is needed).",
   EVM__NO_MULTICALL3: "Multicall3 is not deployed on the chain; balance reads are batched through it.",
   EVM__PONDER_FAILED: "Ponder could not be started, or keeps crashing; meta carries the last lines of its log (redacted).",
   EVM__PONDER_ROUTE: "Ponder's read route answered with an error or an unexpected payload.",
+  EVM__PONDER_STALLED: "Ponder runs but has not indexed a block for too long while the node has new ones: a child failing slowly.",
   EVM__UNKNOWN_TOKEN: "A configured token address has no contract code, or does not answer `balanceOf`.",
   EVM__WRONG_CHAIN: "Retired (use CHAIN__WRONG_NETWORK): the EVM RPC served another chain.",
   // LIABILITIES

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lte, sql } from "drizzle-orm";
 import type { StoredChange } from "./block-events.js";
 import { StoreInvariantError } from "./errors.js";
+import { deleteEvmReadsAboveIn } from "./evm-reads.js";
 import type { Db, Store } from "./open-store.js";
 
 /** A block (Solana: a slot) as the store records it. `time` is unix seconds. */
@@ -219,7 +220,7 @@ const LAST_BALANCES_CHUNK = 200;
 
 /**
  * Rolls a chain back to `height` in ONE transaction: deletes headers, balance
- * changes, transfers and UTXOs above it, un-spends outputs spent above it, and moves the
+ * changes, transfers, EVM read records (migration 6) and UTXOs above it, un-spends outputs spent above it, and moves the
  * cursor to the header kept at `height` (or removes it when height < first).
  * Block-event sinks run first, inside the same transaction.
  */
@@ -234,6 +235,7 @@ export async function rollbackTo(store: Store, p: { chain: string; height: numbe
     // Sinks see the rows of the removed blocks before they go (e.g. to withdraw alerts they raised).
     if (before) for (const sink of store.blockEventSinks) await sink.onBlocksRolledBack?.(db, store, { chain: p.chain, fromHeight: Number(before.height), toHeight: p.height, removed });
     await db.delete(t.transfers).where(and(eq(t.transfers.chain, p.chain), gt(t.transfers.height, p.height)));
+    await deleteEvmReadsAboveIn(store, db, p);
     await db.delete(t.headerPins).where(and(eq(t.headerPins.chain, p.chain), eq(t.headerPins.reason, "first"), gt(t.headerPins.height, p.height)));
     // A removed wallet's tracked history now ends at the rollback height.
     await db.update(t.walletStates).set({ removedHeight: p.height }).where(and(eq(t.walletStates.chain, p.chain), gt(t.walletStates.removedHeight, p.height)));

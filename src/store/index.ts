@@ -45,3 +45,14 @@ export {
   type StoredCheckpoint,
 } from "./checkpoints.js";
 export { loadAnchorHeaders, loadChainCursor, loadReservesAt, type ReservesAt } from "./load-reserves-at.js";
+export {
+  loadSilentChanges,
+  loadUnattributedChanges,
+  loadLastFullRead,
+  loadFullReadHeights,
+  loadLastTransferHeights,
+  saveEvmReadsIn,
+  type SilentChange,
+  type UnattributedChange,
+  type UnattributedChangeInput,
+} from "./evm-reads.js";

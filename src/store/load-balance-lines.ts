@@ -1,4 +1,5 @@
 import { NotIndexedError, NothingIndexedError, UnknownWalletError } from "./errors.js";
+import { loadLastFullRead } from "./evm-reads.js";
 import { loadFirstHeight } from "./header-pins.js";
 import type { ReadQuery, Store } from "./open-store.js";
 import { loadWalletStates, type WalletStateName } from "./wallet-states.js";
@@ -25,12 +26,20 @@ export type BalanceLine = {
   reason: string | null;
   /** The stored history is exact from this height on (null: since the chain's first indexed block). */
   exactFrom: number | null;
+  /**
+   * The last height at or below `height` at which this balance was read from the node (EVM tokens: the
+   * last full read of every (wallet, token), migration 6; between full reads a token moves on Transfer
+   * logs only, so a silent change shows at the next one). Every other balance is exact at every stored
+   * block (EVM native: read each block; Bitcoin: UTXOs; Solana: pre/post balances): `height`.
+   * Null when no full read is stored at or below `height` yet.
+   */
+  verifiedAt: number | null;
 };
 
 /** What the balance read models need of the config: the configured wallets and the assets' decimals. */
 export type BalanceConfig = {
   wallets: readonly { chain: string; label: string }[];
-  assets: Readonly<Record<string, { id: string; chain: string; decimals: number }>>;
+  assets: Readonly<Record<string, { id: string; chain: string; decimals: number; native?: boolean }>>;
 };
 
 /**
@@ -155,6 +164,9 @@ export async function loadBalanceLinesIn(q: ReadQuery, config: BalanceConfig, p:
     states = states.filter((s) => s.walletId === w?.id);
     if (!states.length) throw new UnknownWalletError({ chain: p.chain, wallet: p.wallet });
   }
+  // A chain with full reads stored is an EVM chain: its token balances are verified at the last one.
+  const lastFullRead = await loadLastFullRead(q, { chain: p.chain, atHeight: block.height });
+  const hasFullReads = lastFullRead !== null || (await loadLastFullRead(q, { chain: p.chain })) !== null;
   const lines: BalanceLine[] = [];
   for (const w of states) {
     for (const a of chainAssets(config, p.chain)) {
@@ -163,6 +175,7 @@ export async function loadBalanceLinesIn(q: ReadQuery, config: BalanceConfig, p:
         chain: p.chain, wallet: w.label, address: w.address ?? w.descriptor ?? "", asset: a.id, decimals: a.decimals,
         amount: w.state === "pending" ? null : (b?.amount ?? 0n).toString(), height: block.height, blockHash: block.hash, finalized: block.finalized,
         state: w.state, counted: w.counted ?? false, reason: w.countedReason ?? null, exactFrom: w.exactFrom,
+        verifiedAt: hasFullReads && !a.native ? lastFullRead : block.height,
       });
     }
   }

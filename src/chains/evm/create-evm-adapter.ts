@@ -1,5 +1,5 @@
 import path from "node:path";
-import { loadBalances } from "../../store/index.js";
+import { loadBalances, loadLastFullRead, loadLastTransferHeights, saveEvmReadsIn } from "../../store/index.js";
 import type { ChainAdapter, FetchBatchResult } from "../chain-adapter.js";
 import { computeProviderHosts, rotateUrls } from "../compute-provider-hosts.js";
 import { createFollower } from "../follow-chain.js";
@@ -8,9 +8,11 @@ import { buildPonderPlan, rpcEnvName, validateEvmChainConfig } from "./build-pon
 import { createEvmProvider } from "./create-evm-provider.js";
 import { createEvmRpc, type EvmRpc } from "./create-evm-rpc.js";
 import { createPonderSupervisor, type PonderSupervisor } from "./create-ponder-supervisor.js";
-import { decodePonderBlocks, type PonderBalancesPage } from "./decode-ponder-blocks.js";
-import { EvmConfigError, EvmMissingMulticallError, EvmUnknownTokenError, PonderRouteError } from "./errors.js";
+import { checkEvmMethods } from "./check-evm-methods.js";
+import { computeBlocksNeedingTransactions, decodePonderBlocks, type DecodedEvmBlock, type EvmReadState, type PonderBalancesPage, type PonderBlock } from "./decode-ponder-blocks.js";
+import { EvmConfigError, EvmMissingMulticallError, EvmUnknownTokenError, PonderRouteError, PonderStalledError } from "./errors.js";
 import { fetchBalancesAtBlock } from "./fetch-balances-at-block.js";
+import { fetchBlockTransactions } from "./fetch-block-transactions.js";
 import type { PonderPlan } from "./ponder-plan.js";
 
 export type { PonderBalancesPage };
@@ -32,7 +34,15 @@ export type EvmIndexerOptions = {
   identityCheckMs?: number;
   /** Called with the supervisor once created (tests kill -9 Ponder through its pid). */
   onSupervisor?: (s: PonderSupervisor) => void;
+  /**
+   * Milliseconds Ponder may go without indexing a new block while the node has newer ones before the run
+   * halts with PonderStalledError (a child failing slowly: retrying a refused method forever). Default 600 000.
+   */
+  ponderStallMs?: number;
 };
+
+/** Default ponderStallMs: 10 minutes (a cold Ponder start with a large backfill takes a few). */
+const PONDER_STALL_MS = 600_000;
 
 /**
  * The EVM adapter of the follower: runs Ponder (ponder.config.ts at the repo root) as a supervised child for
@@ -64,9 +74,14 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
 
   let walletIds = new Map<string, number>();
   let last = new Map<string, bigint>();
+  let reads: EvmReadState = { lastFullRead: null, lastLogAt: new Map() };
   let supervisor: PonderSupervisor | undefined;
+  // Supervision: when Ponder's indexed block last moved (monotonic ms), and to what.
+  let progress: { indexed: number | null; at: number } | undefined;
+  const stallMs = opts.ponderStallMs ?? PONDER_STALL_MS;
 
   async function checkContracts() {
+    await checkEvmMethods({ rpc, chain: key, provider: hosts.join(", ") }, { startHeight: chain!.startHeight, multicall3: planChain.multicall3 });
     const code = await rpc.request<string>("eth_getCode", [planChain.multicall3, "latest"]);
     if (!code || code === "0x") throw new EvmMissingMulticallError({ chain: key, address: planChain.multicall3 });
     const head = BigInt(await rpc.fetchBlockNumber());
@@ -92,7 +107,7 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
   }
 
   async function fetchPage(sup: PonderSupervisor, fromBlock: number): Promise<PonderBalancesPage> {
-    const url = `${sup.baseUrl()}/backstop/v1/balances?chainId=${planChain.chainId}&fromBlock=${fromBlock}&limit=${PAGE}`;
+    const url = `${sup.baseUrl()}/backstop/v2/balances?chainId=${planChain.chainId}&fromBlock=${fromBlock}&limit=${PAGE}`;
     let res: Response;
     try {
       res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
@@ -101,8 +116,26 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
     }
     if (!res.ok) throw new PonderRouteError({ chain: key, problem: `HTTP ${res.status}` });
     const page = (await res.json()) as PonderBalancesPage;
-    if (page.version !== 1 || page.chainId !== planChain.chainId || !Array.isArray(page.blocks)) throw new PonderRouteError({ chain: key, problem: "unexpected payload" });
+    if (page.version !== 2 || page.chainId !== planChain.chainId || !Array.isArray(page.blocks)) throw new PonderRouteError({ chain: key, problem: "unexpected payload" });
     return page;
+  }
+
+  /** Canonical Ponder blocks -> store rows, with the transactions of the blocks whose native balances moved. */
+  async function decode(blocks: PonderBlock[], opening: boolean): Promise<DecodedEvmBlock[]> {
+    const need = new Set(computeBlocksNeedingTransactions({ blocks: opening ? blocks.slice(1) : blocks, nativeAsset: planChain.nativeAsset, walletIds }));
+    const transactions = await fetchBlockTransactions({ rpc, chain: key }, { blocks: blocks.filter((b) => need.has(b.number)) });
+    const out = decodePonderBlocks({ chainKey: key, nativeAsset: planChain.nativeAsset, blocks, walletIds, last, reads, transactions, opening });
+    for (const b of out) {
+      const { block } = b.save;
+      b.within = async (db) => {
+        await saveEvmReadsIn(store, db, { chain: key, height: block.height, blockHash: block.hash, ...b.evm });
+        // The discrepancy, raised now as a log line (the alerts issue reads silent_changes).
+        for (const x of b.evm.silent) {
+          log.warn({ msg: "silent token change", block: block.height, wallet_id: x.walletId, asset: x.asset, carried: x.carried.toString(), observed: x.observed.toString(), from_height: x.fromHeight, to_height: block.height });
+        }
+      };
+    }
+    return out;
   }
 
   async function fetchBatch(p: { from: number; to: number; prev: { height: number; hash: string } | undefined }): Promise<FetchBatchResult> {
@@ -110,14 +143,27 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
     // A Ponder that keeps failing is fatal (PonderStartError): the follower records it and halts.
     sup.check();
     const none = (problem: string): FetchBatchResult => ({ blocks: [], scannedTo: p.from - 1, waiting: new PonderRouteError({ chain: key, problem }) });
+    // A child failing slowly (retrying a refused method forever, or crashing minutes after each start)
+    // never trips the supervisor's count: when Ponder's indexed block stops moving while the node is ahead
+    // for `stallMs`, the run halts with PonderStalledError, which `status` shows.
+    const checkStall = (indexed: number | null) => {
+      const now = performance.now();
+      if (!progress || (indexed !== null && progress.indexed !== indexed)) progress = { indexed, at: now };
+      if (now - progress.at > stallMs && (progress.indexed ?? -1) < p.to)
+        throw new PonderStalledError({ chain: key, indexed: progress.indexed, tip: p.to, seconds: Math.round((now - progress.at) / 1000), log: sup.logTail() });
+    };
     let page: PonderBalancesPage;
     try {
       page = await fetchPage(sup, p.from);
     } catch (err) {
       // Ponder (re)starting is a wait, not an outage; a --once run gives up after the follower's limit.
-      if (err instanceof PonderRouteError) return { blocks: [], scannedTo: p.from - 1, waiting: err };
+      if (err instanceof PonderRouteError) {
+        checkStall(null);
+        return { blocks: [], scannedTo: p.from - 1, waiting: err };
+      }
       throw err;
     }
+    checkStall(page.indexed);
     const candidates = page.blocks.filter((b) => b.number <= p.to);
     if (!candidates.length) return none(`no block from ${p.from} yet (Ponder indexed ${page.indexed ?? "nothing"})`);
     if (!p.prev && candidates[0]!.number !== p.from) {
@@ -151,13 +197,13 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
           canonical.push(b);
         }
         if (canonical.length < linked.length) {
-          const blocks = decodePonderBlocks({ chainKey: key, blocks: canonical, walletIds, last });
+          const blocks = await decode(canonical, p.prev === undefined);
           const stale = linked[canonical.length]!;
           return { blocks, scannedTo: canonical.at(-1)?.number ?? p.from - 1, waiting: new PonderRouteError({ chain: key, problem: `Ponder's block ${stale.number} is not the node's (Ponder has not seen a reorg yet)` }) };
         }
       }
     }
-    const blocks = decodePonderBlocks({ chainKey: key, blocks: canonical, walletIds, last });
+    const blocks = await decode(canonical, p.prev === undefined);
     return { blocks, scannedTo: canonical.at(-1)?.number ?? p.from - 1, reorgAt };
   }
 
@@ -177,6 +223,7 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
       walletIds = new Map(active.map((w) => [w.address!.toLowerCase(), w.walletId]));
       const ids = new Set(active.map((w) => w.walletId));
       last = new Map((await loadBalances(store, { chain: key })).filter((b) => ids.has(b.walletId)).map((b) => [`${b.walletId}|${b.asset}`, b.amount]));
+      reads = { lastFullRead: await loadLastFullRead(store, { chain: key }), lastLogAt: await loadLastTransferHeights(store, { chain: key }) };
     },
     startHeight: () => chain.startHeight,
     fetchBatch,

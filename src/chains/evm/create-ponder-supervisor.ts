@@ -25,6 +25,8 @@ export type PonderSupervisor = {
   pid(): number | undefined;
   /** Throws the terminal PonderStartError once Ponder has failed too often to be restarted. */
   check(): void;
+  /** The last lines of Ponder's output (redacted), for errors the operator sees. */
+  logTail(): string[];
   /** Stops Ponder and stops restarting it. */
   stop(): Promise<void>;
 };
@@ -252,6 +254,7 @@ export function createPonderSupervisor(p: CreatePonderSupervisorParameters): Pon
     check() {
       if (fatal) throw fatal;
     },
+    logTail: () => tail.slice(-8),
     async stop() {
       process.removeListener("exit", onExit);
       stopping = true;

@@ -9,10 +9,20 @@ export type FetchBalancesAtBlockParameters = {
   chain: { key: string; multicall3: Hex; nativeAsset: string; tokens: Array<{ asset: string; address: Hex }> };
   /** Balances are read at the END of this block (eth_call state after it). */
   blockNumber: bigint;
+  /** When given, the read is pinned to this block by hash (EIP-1898): never another block at the same height. */
+  blockHash?: Hex;
   pairs: ReadonlyArray<{ wallet: Hex; asset: string }>;
-  /** Sub-calls per eth_call; bounded so one call stays under the node's gas cap (balanceOf ≈ 5–8k gas cold). */
+  /** Sub-calls per eth_call; default READ_BATCH_SIZE. */
   batchSize?: number;
 };
+
+/**
+ * Default sub-calls per eth_call: 2,500. Budget: a cold `getEthBalance` costs ≈ 5k gas and a cold
+ * `balanceOf` ≈ 8k, so 2,500 stay under 20M gas, below geth's default `eth_call` cap (50M) and the
+ * 25M–30M caps of the usual hosted providers. 1,000 wallets' native balances plus the tokens touched
+ * in a block fit in one call; a full read of 1,000 wallets × 5 tokens takes ⌈6,000 / 2,500⌉ = 3.
+ */
+export const READ_BATCH_SIZE = 2500;
 
 /** Raised by a read whose result is not a uint256: no code at the token, or a non-ERC-20 contract. */
 export class BalanceReadError extends Error {
@@ -21,29 +31,31 @@ export class BalanceReadError extends Error {
 
 /**
  * Reads native (Multicall3 `getEthBalance`) and ERC-20 (`balanceOf`) balances at one block with
- * `aggregate3`: ⌈pairs / batchSize⌉ eth_calls. Returns base units in the order of `pairs`.
+ * Multicall3 `tryAggregate(false, …)`: ⌈pairs / batchSize⌉ eth_calls. Not `aggregate3` (same result):
+ * Ponder's cached client splits an `aggregate3` into one cache row per sub-call (1,000 rows a block
+ * at 1,000 wallets), while any other eth_call is one row. Returns base units in the order of `pairs`.
  * @throws BalanceReadError when a sub-call fails or returns something other than one uint256.
  */
 export async function fetchBalancesAtBlock(ctx: { request: RequestFn }, p: FetchBalancesAtBlockParameters): Promise<bigint[]> {
   const tokenOf = new Map(p.chain.tokens.map((t) => [t.asset, t.address]));
-  const batchSize = p.batchSize ?? 1000;
+  const batchSize = p.batchSize ?? READ_BATCH_SIZE;
   const out: bigint[] = [];
   for (let i = 0; i < p.pairs.length; i += batchSize) {
     const chunk = p.pairs.slice(i, i + batchSize);
     const calls = chunk.map(({ wallet, asset }) => {
       if (asset === p.chain.nativeAsset)
-        return { target: p.chain.multicall3, allowFailure: true, callData: encodeFunctionData({ abi: multicall3Abi, functionName: "getEthBalance", args: [wallet] }) };
+        return { target: p.chain.multicall3, callData: encodeFunctionData({ abi: multicall3Abi, functionName: "getEthBalance", args: [wallet] }) };
       const token = tokenOf.get(asset);
       if (!token) throw new BalanceReadError(`asset ${asset} is not a token of chain ${p.chain.key}`);
-      return { target: token, allowFailure: true, callData: encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [wallet] }) };
+      return { target: token, callData: encodeFunctionData({ abi: erc20Abi, functionName: "balanceOf", args: [wallet] }) };
     });
-    const data = encodeFunctionData({ abi: multicall3Abi, functionName: "aggregate3", args: [calls] });
+    const data = encodeFunctionData({ abi: multicall3Abi, functionName: "tryAggregate", args: [false, calls] });
     const raw = (await ctx.request({
       method: "eth_call",
-      params: [{ to: p.chain.multicall3, data }, numberToHex(p.blockNumber)],
+      params: [{ to: p.chain.multicall3, data }, p.blockHash ? { blockHash: p.blockHash } : numberToHex(p.blockNumber)],
     })) as Hex;
     if (raw === "0x") throw new BalanceReadError(`no Multicall3 code at ${p.chain.multicall3} on ${p.chain.key} at block ${p.blockNumber}`);
-    const results = decodeFunctionResult({ abi: multicall3Abi, functionName: "aggregate3", data: raw });
+    const results = decodeFunctionResult({ abi: multicall3Abi, functionName: "tryAggregate", data: raw });
     results.forEach((r, j) => {
       const pair = chunk[j]!;
       // A call to an address without code "succeeds" with empty data. Backstop checks at start that every

@@ -8,7 +8,8 @@ import type { Abi, Hex } from "viem";
 /**
  * Solidity sources of the devnet contracts (demo and tests): a plain ERC-20 with mint, a fee-on-transfer
  * token (1% to a fee sink, two Transfer logs), a rebasing token whose `rebase` moves every balance
- * without a Transfer log, and a forwarder that sends ETH on from inside a contract call (an internal transfer).
+ * without a Transfer log, a forwarder that sends ETH on from inside a contract call (an internal transfer),
+ * a token that burns from a holder without a log, and a Safe-like contract wallet that pays out ETH internally.
  */
 export const DEVNET_SOURCES = `// SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
@@ -64,10 +65,28 @@ contract Forwarder {
         require(ok, "forward");
     }
 }
+
+contract BurnToken is TestToken {
+    constructor(string memory s, uint8 d) TestToken(s, d) {}
+    // Takes tokens from a holder without a Transfer log (USDT's destroyBlackFunds emits none either).
+    function burnSilently(address from, uint256 v) external { bal[from] -= v; }
+}
+
+contract ContractWallet {
+    // A Safe-like custody wallet: holds ETH and pays it out from inside its own call (an internal transfer).
+    address public owner;
+    constructor() { owner = msg.sender; }
+    receive() external payable {}
+    function pay(address payable to, uint256 v) external {
+        require(msg.sender == owner, "owner");
+        (bool ok, ) = to.call{value: v}("");
+        require(ok, "pay");
+    }
+}
 `;
 
 export type CompiledContract = { abi: Abi; bytecode: Hex };
-export type DevnetContracts = Record<"TestToken" | "FeeToken" | "RebaseToken" | "Forwarder", CompiledContract>;
+export type DevnetContracts = Record<"TestToken" | "FeeToken" | "RebaseToken" | "Forwarder" | "BurnToken" | "ContractWallet", CompiledContract>;
 
 /**
  * Compiles DEVNET_SOURCES with solc-js (0.8.30), caching the output in the OS temp dir by source hash

@@ -3,6 +3,7 @@ import { migration0002 } from "./0002-liabilities.js";
 import { migration0003 } from "./0003-instance-locks.js";
 import { migration0004 } from "./0004-transfers.js";
 import { migration0005 } from "./0005-follower.js";
+import { migration0006 } from "./0006-evm-reads.js";
 import { migration0007 } from "./0007-checkpoints.js";
 import { migration0009 } from "./0009-serve-indexes.js";
 import { migration0011 } from "./0011-proof-version.js";
@@ -10,5 +11,5 @@ import type { Migration } from "./types.js";
 
 export type { Migration };
 
-/** Every migration, in id order. Ids: 1 core, 2 liabilities, 3 instance locks, 4 transfers, 5 follower, 7 checkpoints, 9 API read indexes, 11 liabilities proof version. Ids 6, 8 and 10 are reserved by branches in flight. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0007, migration0009, migration0011];
+/** Every migration, in id order. Ids: 1 core, 2 liabilities, 3 instance locks, 4 transfers, 5 follower, 6 EVM reads (full reads, silent and unattributed changes), 7 checkpoints, 9 API read indexes, 11 liabilities proof version. Ids 8 and 10 are reserved by branches in flight. */
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0009, migration0011];

@@ -44,14 +44,14 @@ describe("buildPonderPlan / buildPonderConfig", () => {
     expect(rpcEnvName("base-sepolia")).toBe("BACKSTOP_RPC_BASE_SEPOLIA");
   });
 
-  it("gives Ponder two ERC-20 sources (in/out), the custody account, every block and the pad source", () => {
+  it("gives Ponder two ERC-20 sources (in/out), every block and the pad source: no account source (it needs receipts or traces)", () => {
     const plan = buildPonderPlan(config, "ethereum", {});
     const c = buildPonderConfig(plan, { BACKSTOP_RPC_ETHEREUM: "https://a.example https://b.example" });
     expect(c.chains).toEqual({ ethereum: { id: 1, rpc: ["https://a.example", "https://b.example"], disableCache: false, pollingInterval: 1000 } });
     expect(Object.keys(c.contracts)).toEqual(["Erc20In", "Erc20Out"]);
     expect((c.contracts as Record<string, { chain: Record<string, { filter: unknown }> }>).Erc20In!.chain.ethereum!.filter).toEqual({ event: "Transfer", args: { to: plan.chains[0]!.wallets } });
     expect((c.contracts as Record<string, { chain: Record<string, { filter: unknown }> }>).Erc20Out!.chain.ethereum!.filter).toEqual({ event: "Transfer", args: { from: plan.chains[0]!.wallets } });
-    expect(Object.keys(c.accounts)).toEqual(["Custody"]);
+    expect("accounts" in c).toBe(false);
     // Two block sources keep Ponder's fragment count even (see PONDER_SOURCES.pad).
     expect(Object.keys(c.blocks)).toEqual(["BackstopBlock", "BackstopPad"]);
     expect(() => buildPonderConfig(plan, {})).toThrow("BACKSTOP_RPC_ETHEREUM");
