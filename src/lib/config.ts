@@ -3,6 +3,7 @@ import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { CHAINS } from "../../chains/index.js";
+import { alertsConfigSchema, resolveAlertsConfig, type ResolvedAlerts } from "./alerts-config.js";
 import type { ChainDescriptor } from "./chain.js";
 import { ConfigError, ConfigNotFoundError } from "./errors.js";
 import { loadEnvFile } from "./load-env-file.js";
@@ -133,6 +134,8 @@ const configSchema = z
     chains: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, "chain keys are lowercase [a-z0-9-]"), chainSchema),
     assets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/), assetSchema),
     wallets: z.array(walletSchema),
+    /** Alert rules, sinks and delivery (issue 11; see docs/alerts.md). */
+    alerts: alertsConfigSchema.optional(),
   })
   .passthrough();
 
@@ -171,6 +174,8 @@ export type ResolvedConfig = {
   wallets: ResolvedWallet[];
   store: { sqlitePath: string; databaseUrl: string | undefined; pgSchema: string | undefined };
   serve: ResolvedServe;
+  /** Alert rules (thresholds in base units), sinks (secrets resolved) and delivery settings. */
+  alerts: ResolvedAlerts;
   /** Extra top-level sections (later issues: rules, api keys), validated by their owners. */
   raw: Record<string, unknown>;
 };
@@ -301,8 +306,17 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     if (k.expiresAt !== undefined && Number.isNaN(Date.parse(k.expiresAt))) problems.push(`serve.apiKeys[${i}].expiresAt: not a valid date`);
   });
 
+  const alerts = resolveAlertsConfig({
+    input: c.alerts,
+    chains: Object.keys(c.chains),
+    assets: c.assets,
+    walletLabels: c.wallets.map((w) => w.label),
+    resolveEnv,
+    problems,
+  });
+
   if (problems.length) throw new ConfigError({ path: p.path, problems });
-  const { store, serve, chains: _c, assets: _a, wallets: _w, ...raw } = c;
+  const { store, serve, chains: _c, assets: _a, wallets: _w, alerts: _al, ...raw } = c;
   return {
     path: p.path,
     chains,
@@ -321,6 +335,7 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       rateLimitBurst: serve?.rateLimitBurst ?? 500,
       queryTimeoutMs: serve?.queryTimeoutMs ?? 5000,
     },
+    alerts,
     raw,
   };
 }
