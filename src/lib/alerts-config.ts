@@ -70,7 +70,10 @@ const ruleSchema = z.discriminatedUnion("type", [
   z.object({ ...common, type: z.literal("deep_reorg") }).strict(),
   z.object({ ...common, type: z.literal("provider_disagreement") }).strict(),
   z.object({ ...common, type: z.literal("provider_lagging"), /** Seconds a provider must lag before it alerts. Default 0. */ forSeconds: z.number().int().min(0).max(86_400).optional() }).strict(),
-]);
+], { error: (iss) => (iss.code === "invalid_union" && (iss as { note?: string }).note === "No matching discriminator" ? `unknown rule type ${JSON.stringify((iss.input as { type?: unknown })?.type)} (known: ${RULE_TYPES.join(", ")})` : undefined) });
+
+/** Every rule type. */
+export const RULE_TYPES = ["outflow", "balance_below", "balance_above", "unknown_counterparty", "coverage_below", "checkpoint", "silent_change", "indexer_stalled", "chain_halted", "lag", "reorg", "deep_reorg", "provider_disagreement", "provider_lagging"] as const;
 
 const sinkSchema = z.discriminatedUnion("type", [
   z.object({
@@ -90,7 +93,7 @@ const sinkSchema = z.discriminatedUnion("type", [
     /** Events API URL. Default https://events.pagerduty.com/v2/enqueue. */
     url: z.string().optional(),
   }).strict(),
-]);
+], { error: (iss) => (iss.code === "invalid_union" && (iss as { note?: string }).note === "No matching discriminator" ? `unknown sink type ${JSON.stringify((iss.input as { type?: unknown })?.type)} (known: webhook, slack, pagerduty)` : undefined) });
 
 const deliverySchema = z
   .object({
