@@ -58,6 +58,8 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
   const keys = new Map<string, KeyObject>();
   for (const s of p.alerts.sinks) if (s.type === "webhook" && s.signingKey) keys.set(s.name, createEd25519SigningKey(s.signingKey));
   const inFlight = new Set<string>();
+  /** Sinks a receiver disabled during this process's passes (a 410 stops the rest of a pass at once). */
+  const disabledNow = new Set<string>();
   const slackNextAt = new Map<string, number>();
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
@@ -100,6 +102,7 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
     }
     if (outcome.kind === "disabled" || outcome.kind === "refused") {
       const reason = outcome.kind === "disabled" ? "the receiver answered 410 Gone: sink disabled" : outcome.error;
+      if (outcome.kind === "disabled") disabledNow.add(sink.name);
       await store.tx(async (db) => {
         if (outcome.kind === "disabled") {
           await db.insert(t.alertSinks).values({ name: sink.name, disabledAtMs: at, disabledReason: reason }).onConflictDoUpdate({ target: t.alertSinks.name, set: { disabledAtMs: at, disabledReason: reason } });
@@ -124,6 +127,7 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
   }
 
   async function attempt(sink: AlertSinkConfig, rows: Row[]): Promise<void> {
+    if (disabledNow.has(sink.name)) return;
     const ids = rows.map((r) => r.id);
     for (const id of ids) inFlight.add(id);
     try {
