@@ -29,13 +29,16 @@ export function registerStartCommand(program: Command) {
       const store = await openConfigStore(config);
       // The API server reads through its own connection (on SQLite it never sees the indexers' uncommitted rows).
       const readerStore = o.serve ? await openConfigStore(config) : undefined;
+      // Alerts: rules inside the block transactions, health ticks, and the outbox delivery worker.
+      const { startAlertService } = await import("../alerts/start-alert-service.js");
+      const alerting = startAlertService({ config, store, logger });
       const { startServeServer } = await import("../serve/create-serve-server.js");
       const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
           Object.keys(config.chains).map((chainKey) =>
-            createIndexer({ config, chainKey, store, logger }).run({ signal: abort.signal }).catch((err) => {
+            createIndexer({ config, chainKey, store, logger, observer: alerting.observer }).run({ signal: abort.signal }).catch((err) => {
               logger.error({ msg: "chain halted", chain: chainKey, code: err?.code, error: err?.shortMessage ?? String(err) });
               throw err;
             }),
@@ -44,6 +47,7 @@ export function registerStartCommand(program: Command) {
         const failed = results.find((r) => r.status === "rejected");
         if (failed && failed.status === "rejected") throw failed.reason;
       } finally {
+        await alerting.stop();
         await server?.close();
         await readerStore?.close();
         await store.close();

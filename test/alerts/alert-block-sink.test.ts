@@ -51,7 +51,7 @@ for (const kind of STORE_KINDS) {
       [{ id: hot }, { id: cold }] = (await saveWallets(store, [
         { chain: "btc", label: "hot", kind: "address", address: "bcrt1qhot" },
         { chain: "btc", label: "cold", kind: "address", address: "bcrt1qcold" },
-      ])) as [{ id: number }, { id: number }];
+      ])) as unknown as [{ id: number }, { id: number }];
       await store.raw("INSERT INTO block_headers (chain, height, hash, parent_hash, time) VALUES ('btc', 0, 'h0', 'genesis', 1700000000)");
       await store.raw("INSERT INTO chain_cursors (chain, height, hash, finalized_height, updated_at) VALUES ('btc', 0, 'h0', 0, '2026-01-01T00:00:00Z')");
       addBlockEventSink(store, createAlertBlockSink({ config }));
