@@ -133,7 +133,7 @@ export function createAlertBlockSink(p: { config: ResolvedConfig; now?: () => nu
     }
   }
 
-  /** Alerts raised unfinalized whose block is now final: upgraded to the rule's severity, delivered once as `alert.finalized`. */
+  /** Alerts raised unfinalized whose block is now final: upgraded to the rule's severity; firing ones delivered once as `alert.finalized`. */
   async function finalizeAlerts(db: Db, store: Store, chain: string, finalized: number) {
     const { t } = store;
     const rows = await db.select().from(t.alerts).where(and(eq(t.alerts.chain, chain), eq(t.alerts.finality, "unfinalized"), eq(t.alerts.state, "active"), lte(t.alerts.height, finalized)));
@@ -144,7 +144,8 @@ export function createAlertBlockSink(p: { config: ResolvedConfig; now?: () => nu
       await db.update(t.alerts).set({ finality: "final", severity, finalizedAtMs: now }).where(eq(t.alerts.id, r.id));
       if (r.status === "firing") await db.update(t.alertIncidents).set({ severity, updatedAtMs: now }).where(and(eq(t.alertIncidents.incidentKey, r.incidentKey), eq(t.alertIncidents.lastAlertId, r.id)));
       const record = buildAlertRecord({ ...r, finality: "final", severity, finalizedAtMs: now });
-      await enqueueAlertEventIn(db, store, ctx, { record, event: "alert.finalized", sinks: rule?.sinks ?? ctx.alerts.sinks.map((s) => s.name) });
+      // A resolution becoming final is not news: only firing alerts are delivered again (upgraded).
+      if (r.status === "firing") await enqueueAlertEventIn(db, store, ctx, { record, event: "alert.finalized", sinks: rule?.sinks ?? ctx.alerts.sinks.map((s) => s.name) });
     }
   }
 
@@ -160,7 +161,7 @@ export function createAlertBlockSink(p: { config: ResolvedConfig; now?: () => nu
       await db.update(t.alerts).set({ state: "withdrawn", withdrawnAtMs: now }).where(inArray(t.alerts.id, ids));
       const sent = await db.select().from(t.alertOutbox).where(inArray(t.alertOutbox.alertId, ids));
       await db.update(t.alertOutbox).set({ status: "cancelled", lastError: `withdrawn: block rolled back (reorg to ${e.toHeight})` })
-        .where(and(inArray(t.alertOutbox.alertId, ids), eq(t.alertOutbox.status, "pending"), eq(t.alertOutbox.attempts, 0)));
+        .where(and(inArray(t.alertOutbox.alertId, ids), eq(t.alertOutbox.status, "pending")));
       for (const r of withdrawn) {
         // Sinks that delivered it, or attempted it (a receiver may have it): tell them it is withdrawn.
         const sinks = [...new Set(sent.filter((m) => m.alertId === r.id && (m.status === "delivered" || Number(m.attempts) > 0)).map((m) => m.sink))];
