@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 export type ReceivedRequest = { path: string; headers: IncomingMessage["headers"]; body: string; atMs: number };
 
 /** How to answer a request: a status, headers and body, or `hang` (never answer: the sender's time limit). */
-export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string } | "hang";
+export type ReceiverAnswer = { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | "hang";
 
 /** A local HTTP receiver speaking what alert sinks expect (for tests and the demo). */
 export type AlertReceiver = {
@@ -69,8 +69,12 @@ export async function startAlertReceiver(p: { port?: number } = {}): Promise<Ale
         hung.add(res);
         return;
       }
-      res.writeHead(a.status, a.headers);
-      res.end(a.body ?? "");
+      const reply = () => {
+        res.writeHead(a.status, a.headers);
+        res.end(a.body ?? "");
+      };
+      if (a.delayMs) setTimeout(reply, a.delayMs);
+      else reply();
     });
   });
   await new Promise<void>((resolve) => server.listen(p.port ?? 0, "127.0.0.1", resolve));
