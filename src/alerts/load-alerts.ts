@@ -14,6 +14,8 @@ export class AlertNotFoundError extends BackstopError {
 
 /** An alert as listed: the record, its incident's status, and its deliveries per sink. */
 export type ListedAlert = AlertRecord & {
+  /** created_at in unix ms (the list's keyset position). */
+  created_at_ms: number;
   incident_status: "firing" | "resolved";
   deliveries: { sink: string; event: string; status: string; attempts: number; last_error: string | null }[];
 };
@@ -26,6 +28,8 @@ export type LoadAlertsParameters = {
   /** Only alerts created before this one (paging: the last id of the previous page). */
   before?: { createdAtMs: number; id: string };
   chain?: string;
+  /** Only this alert. */
+  id?: string;
 };
 
 /** Lists stored alerts, newest first, with their incident's status and delivery state. */
@@ -34,6 +38,7 @@ export async function loadAlerts(store: Store, p: LoadAlertsParameters = {}): Pr
   const conds: SQL[] = [];
   if (p.open) conds.push(eq(t.alerts.state, "active"), eq(t.alertIncidents.status, "firing"), isNull(t.alertIncidents.ackAtMs), isNull(t.alerts.ackAtMs), eq(t.alerts.status, "firing"));
   if (p.chain) conds.push(eq(t.alerts.chain, p.chain));
+  if (p.id) conds.push(eq(t.alerts.id, p.id));
   if (p.before) conds.push(or(lt(t.alerts.createdAtMs, p.before.createdAtMs), and(eq(t.alerts.createdAtMs, p.before.createdAtMs), lt(t.alerts.id, p.before.id)))!);
   const rows = await store.db
     .select({ a: t.alerts, incidentStatus: t.alertIncidents.status })
@@ -46,6 +51,7 @@ export async function loadAlerts(store: Store, p: LoadAlertsParameters = {}): Pr
   const outbox = ids.length ? await store.db.select().from(t.alertOutbox).where(inArray(t.alertOutbox.alertId, ids)) : [];
   return rows.map((r) => ({
     ...buildAlertRecord(r.a),
+    created_at_ms: Number(r.a.createdAtMs),
     incident_status: r.incidentStatus as "firing" | "resolved",
     deliveries: outbox.filter((m) => m.alertId === r.a.id).map((m) => ({ sink: m.sink, event: m.event, status: m.status, attempts: Number(m.attempts), last_error: m.lastError })),
   }));

@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { registerAlertsCommands } from "./alerts-command.js";
 import { registerApiKeyCommands } from "./api-key-command.js";
 import { registerBalancesCommand } from "./balances-command.js";
 import { DEFAULT_CONFIG } from "./context.js";
@@ -25,5 +26,6 @@ export function createProgram(): Command {
   registerLiabilitiesCommands(program);
   registerServeCommand(program);
   registerApiKeyCommands(program);
+  registerAlertsCommands(program);
   return program;
 }
