@@ -19,7 +19,7 @@ export type AlertReaders = {
   loadLiveCoverage?(store: Store): Promise<LiveCoverageRow[]>;
   /** Checkpoints with seq > afterSeq, oldest first. */
   loadNewCheckpoints?(store: Store, p: { afterSeq: number }): Promise<CheckpointRow[]>;
-  /** Silent changes recorded at or after `sinceHeight` of a chain (or all chains), oldest first. */
+  /** Silent changes recorded after the one with id `afterId` (all when absent), oldest first; ids sort in recording order. */
   loadSilentChanges?(store: Store, p: { afterId?: string }): Promise<SilentChangeRow[]>;
 };
 
