@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
 import type { KeyObject } from "node:crypto";
 import type { AlertSinkConfig, ResolvedAlerts } from "../lib/alerts-config.js";
 import { isBackstopError } from "../lib/errors.js";
@@ -61,6 +61,8 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
   /** Sinks a receiver disabled during this process's passes (a 410 stops the rest of a pass at once). */
   const disabledNow = new Set<string>();
   const slackNextAt = new Map<string, number>();
+  /** When each sink was last attempted (recovery probes). */
+  const lastAttemptAt = new Map<string, number>();
   let wakeUp: (() => void) | undefined;
   let pendingWake = false;
 
@@ -88,14 +90,20 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
     return { kind: "retry", status: res.status, retryAfterMs: honours ? parseRetryAfter(res.headers["retry-after"], now()) : null, error: res.status >= 300 && res.status < 400 ? `HTTP ${res.status} (redirects are not followed)` : `HTTP ${res.status}` };
   }
 
-  async function settle(sink: AlertSinkConfig, rows: Row[], outcome: Outcome): Promise<void> {
+  async function settle(sink: AlertSinkConfig, rows: Row[], outcome: Outcome, probe = false): Promise<void> {
     const ids = rows.map((r) => r.id);
     const at = now();
     const log = { sink: sink.name, sink_type: sink.type, messages: ids.length, alert_id: rows[0]!.alertId, msg_id: rows[0]!.id };
     if (outcome.kind === "delivered") {
-      await store.tx(async (db) => {
+      const recovered = await store.tx(async (db) => {
         await db.update(t.alertOutbox).set({ status: "delivered", deliveredAtMs: at, lastStatus: 200, lastError: null }).where(inArray(t.alertOutbox.id, ids));
+        // The receiver answers again: whatever waits for a later retry step is due now.
+        return db.update(t.alertOutbox).set({ nextAttemptAtMs: at }).where(and(eq(t.alertOutbox.sink, sink.name), eq(t.alertOutbox.status, "pending"), gt(t.alertOutbox.nextAttemptAtMs, at))).returning({ id: t.alertOutbox.id });
       });
+      if (recovered.length) {
+        p.logger?.info({ msg: "alert sink answers again; its waiting messages are due now", sink: sink.name, messages: recovered.length });
+        pendingWake = true;
+      }
       for (const r of rows) recordAlertDelivery({ sink: sink.name, outcome: "delivered", seconds: (at - Number(r.createdAtMs)) / 1000 });
       p.logger?.debug({ msg: "alert delivered", ...log });
       return;
@@ -113,6 +121,14 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
       p.logger?.error({ msg: outcome.kind === "disabled" ? "alert sink disabled by its receiver (410)" : "alert sink address refused", ...log, error: reason });
       return;
     }
+    if (probe) {
+      // A failed probe leaves the message's own schedule as it was.
+      await store.tx(async (db) => {
+        await db.update(t.alertOutbox).set({ lastError: `${outcome.error} (recovery probe)`, lastStatus: outcome.status }).where(inArray(t.alertOutbox.id, ids));
+      });
+      recordAlertDelivery({ sink: sink.name, outcome: "retry" });
+      return;
+    }
     await store.tx(async (db) => {
       for (const r of rows) {
         const attempts = Number(r.attempts) + 1;
@@ -126,18 +142,21 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
     p.logger?.warn({ msg: "alert delivery failed, will retry", ...log, status: outcome.status, error: outcome.error });
   }
 
-  async function attempt(sink: AlertSinkConfig, rows: Row[]): Promise<void> {
+  async function attempt(sink: AlertSinkConfig, rows: Row[], probe = false): Promise<void> {
     if (disabledNow.has(sink.name)) return;
     const ids = rows.map((r) => r.id);
     for (const id of ids) inFlight.add(id);
+    lastAttemptAt.set(sink.name, now());
     try {
-      // Counted before the request: a receiver may get it even if we die before we hear back.
-      await store.tx(async (db) => {
-        for (const r of rows) await db.update(t.alertOutbox).set({ attempts: Number(r.attempts) + 1 }).where(eq(t.alertOutbox.id, r.id));
-      });
+      // Counted before the request: a receiver may get it even if we die before we hear back (a probe is not counted).
+      if (!probe) {
+        await store.tx(async (db) => {
+          for (const r of rows) await db.update(t.alertOutbox).set({ attempts: Number(r.attempts) + 1 }).where(eq(t.alertOutbox.id, r.id));
+        });
+      }
       const newest = rows[rows.length - 1]!;
       const outcome = await send(sink, newest, rows);
-      await settle(sink, rows.map((r) => ({ ...r, attempts: Number(r.attempts) + 1 })), outcome.kind === "retry" ? outcome : outcome).catch((err) => {
+      await settle(sink, rows.map((r) => ({ ...r, attempts: Number(r.attempts) + (probe ? 0 : 1) })), outcome, probe).catch((err) => {
         p.logger?.error({ msg: "alert outbox not updated (the message will be sent again)", sink: sink.name, error: isBackstopError(err) ? err.shortMessage : String(err) });
       });
     } finally {
@@ -149,7 +168,7 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
     const at = now();
     const due = await store.db.select().from(t.alertOutbox).where(and(eq(t.alertOutbox.status, "pending"), lte(t.alertOutbox.nextAttemptAtMs, at))).orderBy(asc(t.alertOutbox.createdAtMs), asc(t.alertOutbox.id)).limit(500);
     const disabled = new Set((await store.db.select().from(t.alertSinks)).filter((s) => s.disabledAtMs !== null).map((s) => s.name));
-    const jobs: { sink: AlertSinkConfig; rows: Row[] }[] = [];
+    const jobs: { sink: AlertSinkConfig; rows: Row[]; probe?: boolean }[] = [];
     const slackGroups = new Map<string, Row[]>();
     const orphans: Row[] = [];
     for (const r of due) {
@@ -176,12 +195,19 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
       slackNextAt.set(name, at + SLACK_INTERVAL_MS);
       jobs.push({ sink: sinks.get(name)!, rows });
     }
+    // Recovery probes: a sink with messages waiting but none due gets its oldest one early, every probeIntervalMs.
+    const busy = new Set(jobs.map((j) => j.sink.name));
+    for (const sink of sinks.values()) {
+      if (busy.has(sink.name) || disabled.has(sink.name) || at - (lastAttemptAt.get(sink.name) ?? 0) < d.probeIntervalMs) continue;
+      const [oldest] = await store.db.select().from(t.alertOutbox).where(and(eq(t.alertOutbox.sink, sink.name), eq(t.alertOutbox.status, "pending"))).orderBy(asc(t.alertOutbox.createdAtMs), asc(t.alertOutbox.id)).limit(1);
+      if (oldest && !inFlight.has(oldest.id)) jobs.push({ sink, rows: [oldest], probe: true });
+    }
     const limit = p.concurrency ?? 8;
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(limit, jobs.length) }, async () => {
       while (next < jobs.length) {
         const j = jobs[next++]!;
-        await attempt(j.sink, j.rows);
+        await attempt(j.sink, j.rows, j.probe);
       }
     }));
     return jobs.length;

@@ -110,6 +110,12 @@ const deliverySchema = z
     retryScheduleMs: z.array(z.number().int().min(0).max(7 * 86_400_000)).min(1).max(50).optional(),
     /** Ms between outbox polls. Default 100. */
     pollIntervalMs: z.number().int().min(10).max(60_000).optional(),
+    /**
+     * Ms between recovery probes of a sink whose messages are all waiting for a retry: its oldest message is sent
+     * early (a failed probe does not count against that message's schedule); a 2xx makes all its messages due at
+     * once, so a receiver back from an outage is drained in seconds, not at the next 5 min / 30 min step. Default 10000.
+     */
+    probeIntervalMs: z.number().int().min(100).max(3_600_000).optional(),
     /** Ms between chain-health rule evaluations. Default 5000. */
     healthIntervalMs: z.number().int().min(100).max(600_000).optional(),
   })
@@ -157,7 +163,7 @@ export type AlertSinkConfig =
 export type ResolvedAlerts = {
   rules: AlertRule[];
   sinks: AlertSinkConfig[];
-  delivery: { allowInsecureLoopback: boolean; timeoutMs: number; maxResponseBytes: number; retryScheduleMs: number[]; pollIntervalMs: number; healthIntervalMs: number };
+  delivery: { allowInsecureLoopback: boolean; timeoutMs: number; maxResponseBytes: number; retryScheduleMs: number[]; pollIntervalMs: number; probeIntervalMs: number; healthIntervalMs: number };
 };
 
 /** Standard Webhooks' retry schedule after each failed attempt (ms): immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h. */
@@ -210,6 +216,7 @@ export function resolveAlertsConfig(p: {
     maxResponseBytes: d.maxResponseBytes ?? 65_536,
     retryScheduleMs: d.retryScheduleMs ?? STANDARD_WEBHOOKS_SCHEDULE_MS,
     pollIntervalMs: d.pollIntervalMs ?? 100,
+    probeIntervalMs: d.probeIntervalMs ?? 10_000,
     healthIntervalMs: d.healthIntervalMs ?? 5000,
   };
   const problems = p.problems;
