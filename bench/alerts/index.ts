@@ -45,7 +45,7 @@ async function setUp(rxUrl: string, name: string) {
   const store = await openStore({ sqlitePath: config.store.sqlitePath });
   const [w] = await saveWallets(store, [{ chain: "btc", label: "hot", kind: "address", address: "bcrt1qdka0zsu3rpec5qd2zul6ne3r5d7aqvan7lhnh0" }]);
   addBlockEventSink(store, createAlertBlockSink({ config }));
-  const worker = createOutboxWorker({ store, alerts: config.alerts });
+  const worker = createOutboxWorker({ store, alerts: config.alerts, logger: process.env.BENCH_DEBUG ? (await import("../../src/lib/logger.js")).createLogger({ level: "debug", format: "json" }) : undefined });
   const abort = new AbortController();
   const running = worker.run({ signal: abort.signal });
   let parent = "genesis";
@@ -88,7 +88,7 @@ async function latency() {
   }
   await rx.waitFor(N, 60_000);
   const ms = rx.received.map((r) => r.atMs - committed.get(heightOf(r.body))!);
-  console.log(`latency, block stored → receiver 2xx, ${N} alerts, one block every ${INTERVAL} ms: p50 ${pct(ms, 0.5)} ms, p99 ${pct(ms, 0.99)} ms, max ${Math.max(...ms)} ms`);
+  console.log(`latency, block stored → receiver 2xx, ${N} alerts, one block every ${INTERVAL} ms: p50 ${pct(ms, 0.5).toFixed(0)} ms, p99 ${pct(ms, 0.99).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`);
   await b.stop();
   await rx.close();
 }
@@ -106,7 +106,9 @@ async function outage() {
   await sleep(Math.max(0, OUTAGE_S * 1000 - raisedIn));
   const rx: AlertReceiver = await startAlertReceiver({ port });
   const upAt = Date.now();
+  const dbg = setInterval(async () => console.error(JSON.stringify(await b.store.raw("SELECT status, attempts, last_error, next_attempt_at_ms - ? AS due FROM alert_outbox ORDER BY created_at_ms LIMIT 2", [Date.now()])), rx.received.length), 3000);
   const got = await rx.waitFor(N, 600_000);
+  clearInterval(dbg);
   // Let the last answers land in the outbox.
   while ((await b.store.raw("SELECT count(*) AS n FROM alert_outbox WHERE status = 'delivered'"))[0]!.n !== N) await sleep(20);
   const drained = Math.max(...got.map((r) => r.atMs)) - upAt;

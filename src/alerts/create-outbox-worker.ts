@@ -131,7 +131,8 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
     }
     await store.tx(async (db) => {
       for (const r of rows) {
-        const attempts = Number(r.attempts) + 1;
+        // `attempts` already counts this one (counted before the request).
+        const attempts = Number(r.attempts);
         const delay = computeRetryDelay({ attempts, schedule: d.retryScheduleMs, retryAfterMs: outcome.retryAfterMs, random });
         await db.update(t.alertOutbox)
           .set(delay === null ? { status: "failed", lastError: `${outcome.error}; retry schedule exhausted after ${attempts} attempts`, lastStatus: outcome.status } : { nextAttemptAtMs: at + delay, lastError: outcome.error, lastStatus: outcome.status })
