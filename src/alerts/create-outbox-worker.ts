@@ -136,7 +136,8 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
         const delay = computeRetryDelay({ attempts, schedule: d.retryScheduleMs, retryAfterMs: outcome.retryAfterMs, random });
         await db.update(t.alertOutbox)
           .set(delay === null ? { status: "failed", lastError: `${outcome.error}; retry schedule exhausted after ${attempts} attempts`, lastStatus: outcome.status } : { nextAttemptAtMs: at + delay, lastError: outcome.error, lastStatus: outcome.status })
-          .where(eq(t.alertOutbox.id, r.id));
+          // Still pending only: a rollback may have cancelled it while it was in flight.
+          .where(and(eq(t.alertOutbox.id, r.id), eq(t.alertOutbox.status, "pending")));
       }
     });
     recordAlertDelivery({ sink: sink.name, outcome: "retry" });
