@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { createAlertBlockSink } from "../alerts/create-alert-block-sink.js";
 import { createIndexer } from "../chains/create-indexer.js";
+import { addBlockEventSink } from "../store/index.js";
 import { createCliLogger, loadAppConfig, openConfigStore, requireChain, type GlobalOptions } from "./context.js";
 import { createProgress } from "./progress.js";
 
@@ -22,6 +24,8 @@ export function registerIndexCommand(program: Command) {
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
       const progress = createProgress({ label: chainKey, logger });
+      // The alert rules run inside this process's block transactions too (their outbox is delivered by `backstop start`).
+      if (config.alerts.rules.length) addBlockEventSink(store, createAlertBlockSink({ config }));
       try {
         const indexer = createIndexer({ config, chainKey, store, logger });
         await indexer.run({ once: o.once, to: o.to, signal: abort.signal, onProgress: progress.update });

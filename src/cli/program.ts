@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { registerAlertsCommands } from "./alerts-command.js";
 import { registerApiKeyCommands } from "./api-key-command.js";
 import { registerBalancesCommand } from "./balances-command.js";
 import { registerCheckpointCommands } from "./checkpoint-command.js";
@@ -29,5 +30,6 @@ export function createProgram(): Command {
   registerApiKeyCommands(program);
   registerKeysGenerateCommand(program);
   registerCheckpointCommands(program);
+  registerAlertsCommands(program);
   return program;
 }

@@ -31,6 +31,9 @@ export function registerStartCommand(program: Command) {
       const store = await openConfigStore(config);
       // The API server reads through its own connection (on SQLite it never sees the indexers' uncommitted rows).
       const readerStore = o.serve ? await openConfigStore(config) : undefined;
+      // Alerts: rules inside the block transactions, health ticks, and the outbox delivery worker.
+      const { startAlertService } = await import("../alerts/start-alert-service.js");
+      const alerting = startAlertService({ config, store, logger });
       const { startServeServer } = await import("../serve/create-serve-server.js");
       const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
       // Reconciliation beside the indexers: a checkpoint for each newly imported snapshot once every chain
@@ -43,7 +46,7 @@ export function registerStartCommand(program: Command) {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
           Object.keys(config.chains).map((chainKey) =>
-            createIndexer({ config, chainKey, store, logger }).run({ signal: abort.signal }).catch((err) => {
+            createIndexer({ config, chainKey, store, logger, observer: alerting.observer }).run({ signal: abort.signal }).catch((err) => {
               logger.error({ msg: "chain halted", chain: chainKey, code: err?.code, error: err?.shortMessage ?? String(err) });
               throw err;
             }),
@@ -54,6 +57,7 @@ export function registerStartCommand(program: Command) {
       } finally {
         abort.abort();
         await reconciling;
+        await alerting.stop();
         await server?.close();
         await readerStore?.close();
         await store.close();

@@ -20,6 +20,8 @@ import { buildDemoCliCommand, resolveDemoFiles } from "./demo-files.js";
 import { computeDemoTotals, createDemoSnapshot } from "./liabilities.js";
 import { saveDemoConfig } from "./save-demo-config.js";
 import { startDemoServer, type DemoServer } from "./serve.js";
+import { startDemoAlerts, type DemoAlerts } from "./alerts.js";
+import { startAlertService, type AlertService } from "../alerts/start-alert-service.js";
 import { DEMO_PARTS } from "./parts.js";
 import type { DemoPart } from "./types.js";
 
@@ -41,6 +43,8 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
   let store: Store | undefined;
   let indexers: Array<{ chainKey: string; indexer: Indexer }> = [];
   let api: DemoServer | undefined;
+  let demoAlerts: DemoAlerts | undefined;
+  let alerting: AlertService | undefined;
   // The demo's API key: made at each start; only its hash goes into the config (the key is printed once).
   const demoKey = createApiKey();
   // The demo's checkpoint signing key: made at each start, in the env file only; its public key is published in the config.
@@ -55,7 +59,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
     // The whole config the demo runs with, written to the demo's directory so that every CLI command
     // can read the demo's store. Sections other issues add (checkpoint signing keys, alert sinks, API
     // keys...) go into `input` too, each secret as env("BACKSTOP_DEMO_...") with its value in `secrets`.
-    const secrets: Record<string, string> = { ...Object.assign({}, ...parts.map((x) => x.secrets ?? {})), BACKSTOP_DEMO_CHECKPOINT_KEY: signingKey.text };
+    // Alerts go to a local webhook receiver that verifies each signature (printed after each round).
+    demoAlerts = await startDemoAlerts();
+    const secrets: Record<string, string> = { ...Object.assign({}, ...parts.map((x) => x.secrets ?? {}), demoAlerts.secrets), BACKSTOP_DEMO_CHECKPOINT_KEY: signingKey.text };
     const input: ConfigInput = {
       store: { sqlitePath: join(dir, "backstop.db") },
       serve: { apiKeys: [{ name: "demo", hash: demoKey.hash, scopes: ["read", "metrics"] as ("read" | "metrics")[] }] },
@@ -68,12 +74,15 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         keys: [{ x: signingKey.jwk.x, notBefore: new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000).toISOString().replace(".000Z", "Z") }],
       },
       wallets: parts.flatMap((x) => x.wallets),
+      alerts: demoAlerts.alerts,
     };
     const files = saveDemoConfig({ dir, input, secrets });
     // Read back exactly as the CLI reads it: what the demo runs with is what the printed command uses.
     const config = await loadAppConfig({ config: files.config, envFile: files.env });
     store = await openConfigStore(config);
-    indexers = Object.keys(config.chains).map((chainKey) => ({ chainKey, indexer: createIndexer({ config, chainKey, store: store!, logger: p.logger }) }));
+    alerting = startAlertService({ config, store, logger: p.logger });
+    const observer = alerting.observer;
+    indexers = Object.keys(config.chains).map((chainKey) => ({ chainKey, indexer: createIndexer({ config, chainKey, store: store!, logger: p.logger, observer }) }));
 
     const printBalances = async (title: string) => {
       const lines: BalanceLine[] = [];
@@ -100,6 +109,16 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         if (!announcedCheckpoint && round.waiting.length) p.logger.info({ msg: "checkpoint waiting for finality", snapshots: round.waiting });
       }
       const lines = await printBalances(step === 0 ? "custody balances after the opening activity:" : `custody balances, round ${step}:`);
+      // What this round's blocks raised, as the receiver got it (the worker also runs on its own; this pass just does not wait for its poll).
+      for (let i = 0; i < 60 && (await store.raw("SELECT 1 FROM alert_outbox WHERE status = 'pending' LIMIT 1")).length; i++) {
+        await alerting.worker.drainOnce();
+        await sleep(50);
+      }
+      const received = demoAlerts.takeLines();
+      if (received.length) {
+        out("");
+        for (const l of received) out(l);
+      }
       if (step === 0) {
         // Liabilities: a generated snapshot of user balances owing 90% of each asset's custody
         // balance (coverage 111%), imported with its Merkle-sum root and one proof checked.
@@ -133,6 +152,8 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
     // Indexers first (EVM: Ponder), so nothing is left polling a node that is already gone.
     for (const { indexer } of indexers) await indexer.close?.().catch(() => undefined);
     await api?.close();
+    await alerting?.stop();
+    await demoAlerts?.stop();
     await store?.close();
     for (const part of parts.reverse()) await part.stop().catch(() => undefined);
   }

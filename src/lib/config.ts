@@ -3,6 +3,7 @@ import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { CHAINS } from "../../chains/index.js";
+import { alertsConfigSchema, resolveAlertsConfig, type ResolvedAlerts } from "./alerts-config.js";
 import type { ChainDescriptor } from "./chain.js";
 import { ConfigError, ConfigNotFoundError } from "./errors.js";
 import { loadEnvFile } from "./load-env-file.js";
@@ -192,6 +193,8 @@ const configSchema = z
     /** Solvency checkpoints: signing key, published keys. */
     checkpoints: checkpointsSchema.optional(),
     wallets: z.array(walletSchema),
+    /** Alert rules, sinks and delivery (issue 11; see docs/alerts.md). */
+    alerts: alertsConfigSchema.optional(),
   })
   .passthrough();
 
@@ -239,6 +242,8 @@ export type ResolvedConfig = {
   checkpoints: ResolvedCheckpoints;
   store: { sqlitePath: string; databaseUrl: string | undefined; pgSchema: string | undefined };
   serve: ResolvedServe;
+  /** Alert rules (thresholds in base units), sinks (secrets resolved) and delivery settings. */
+  alerts: ResolvedAlerts;
   /** Extra top-level sections (later issues: rules, api keys), validated by their owners. */
   raw: Record<string, unknown>;
 };
@@ -390,8 +395,17 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     if (k.expiresAt !== undefined && Number.isNaN(Date.parse(k.expiresAt))) problems.push(`serve.apiKeys[${i}].expiresAt: not a valid date`);
   });
 
+  const alerts = resolveAlertsConfig({
+    input: c.alerts,
+    chains: Object.keys(c.chains),
+    assets: c.assets,
+    walletLabels: c.wallets.map((w) => w.label),
+    resolveEnv,
+    problems,
+  });
+
   if (problems.length) throw new ConfigError({ path: p.path, problems });
-  const { store, serve, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, ...raw } = c;
+  const { store, serve, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, alerts: _al, ...raw } = c;
   return {
     path: p.path,
     chains,
@@ -412,6 +426,7 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       rateLimitBurst: serve?.rateLimitBurst ?? 500,
       queryTimeoutMs: serve?.queryTimeoutMs ?? 5000,
     },
+    alerts,
     raw,
   };
 }

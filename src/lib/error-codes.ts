@@ -6,6 +6,10 @@
  * never reused; the test also checks that nothing in src/ raises one.
  */
 export const ERROR_CODES = {
+  // ALERTS
+  ALERTS__NOT_FOUND: "`alerts ack` / acknowledgeAlert: no alert with that id.",
+  ALERTS__SINK_ADDRESS_REFUSED: "An alert sink URL or its resolved/connected address is not public (loopback, private, link-local, unique-local, mapped...) or not https: nothing sent (SSRF guard).",
+  ALERTS__SINK_TRANSPORT: "An alert delivery attempt failed before an HTTP answer (DNS, connect, TLS, reset, time limit); retried on the schedule.",
   // AMOUNT
   AMOUNT__INVALID: "A decimal amount string that does not fit the strict grammar.",
   AMOUNT__PRECISION_EXCEEDED: "A decimal amount with more fractional digits than the asset has (never rounded).",

@@ -168,3 +168,23 @@ export function recordGraphqlRequest(p: { status: number; operation: string; sec
 export function recordGraphqlRejection(reason: string): void {
   graphqlRejections.inc({ reason });
 }
+
+const alertDeliveries = new Counter({
+  name: "backstop_alert_deliveries_total",
+  help: "Alert delivery attempts, by sink name (from the config) and outcome (delivered, retry, failed, disabled, refused).",
+  labelNames: ["sink", "outcome"] as const,
+  registers: [METRICS_REGISTRY],
+});
+const alertDeliveryLatency = new Histogram({
+  name: "backstop_alert_delivery_latency_seconds",
+  help: "From an alert's outbox row being written to its receiver's 2xx, by sink name.",
+  labelNames: ["sink"] as const,
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 86_400],
+  registers: [METRICS_REGISTRY],
+});
+
+/** Records one alert delivery attempt's outcome and, when delivered, its latency from enqueue (seconds). */
+export function recordAlertDelivery(p: { sink: string; outcome: "delivered" | "retry" | "failed" | "disabled" | "refused"; seconds?: number }): void {
+  alertDeliveries.inc({ sink: p.sink, outcome: p.outcome });
+  if (p.outcome === "delivered" && p.seconds !== undefined) alertDeliveryLatency.observe({ sink: p.sink }, p.seconds);
+}

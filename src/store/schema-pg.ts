@@ -199,3 +199,73 @@ export const headerPins = pgTable(
   },
   (t) => [primaryKey({ columns: [t.chain, t.height, t.reason] })],
 );
+
+/** Alert incidents (migration 8): one per incident key. */
+export const alertIncidents = pgTable("alert_incidents", {
+  incidentKey: text("incident_key").primaryKey(),
+  rule: text("rule").notNull(),
+  type: text("type").notNull(),
+  severity: text("severity").notNull(),
+  status: text("status").notNull(),
+  chain: text("chain"),
+  wallet: text("wallet"),
+  asset: text("asset"),
+  alertCount: bigint("alert_count", { mode: "number" }).notNull(),
+  lastAlertId: text("last_alert_id").notNull(),
+  openedAtMs: bigint("opened_at_ms", { mode: "number" }).notNull(),
+  updatedAtMs: bigint("updated_at_ms", { mode: "number" }).notNull(),
+  resolvedAtMs: bigint("resolved_at_ms", { mode: "number" }),
+  ackAtMs: bigint("ack_at_ms", { mode: "number" }),
+  ackBy: text("ack_by"),
+});
+
+/** Alerts raised (migration 8). `txids` and `details` are JSON text. */
+export const alerts = pgTable("alerts", {
+  id: text("id").primaryKey(),
+  dedupeKey: text("dedupe_key").notNull(),
+  incidentKey: text("incident_key").notNull(),
+  rule: text("rule").notNull(),
+  type: text("type").notNull(),
+  severity: text("severity").notNull(),
+  status: text("status").notNull(),
+  finality: text("finality").notNull(),
+  state: text("state").notNull(),
+  chain: text("chain"),
+  wallet: text("wallet"),
+  asset: text("asset"),
+  txids: text("txids").notNull(),
+  height: bigint("height", { mode: "number" }),
+  blockHash: text("block_hash"),
+  summary: text("summary").notNull(),
+  details: text("details").notNull(),
+  runbook: text("runbook"),
+  createdAtMs: bigint("created_at_ms", { mode: "number" }).notNull(),
+  finalizedAtMs: bigint("finalized_at_ms", { mode: "number" }),
+  withdrawnAtMs: bigint("withdrawn_at_ms", { mode: "number" }),
+  ackAtMs: bigint("ack_at_ms", { mode: "number" }),
+  ackBy: text("ack_by"),
+});
+
+/** The alert outbox (migration 8): one message per (alert event, sink). */
+export const alertOutbox = pgTable("alert_outbox", {
+  id: text("id").primaryKey(),
+  alertId: text("alert_id").notNull(),
+  incidentKey: text("incident_key").notNull(),
+  sink: text("sink").notNull(),
+  event: text("event").notNull(),
+  body: text("body").notNull(),
+  status: text("status").notNull(),
+  attempts: bigint("attempts", { mode: "number" }).notNull(),
+  nextAttemptAtMs: bigint("next_attempt_at_ms", { mode: "number" }).notNull(),
+  lastStatus: bigint("last_status", { mode: "number" }),
+  lastError: text("last_error"),
+  createdAtMs: bigint("created_at_ms", { mode: "number" }).notNull(),
+  deliveredAtMs: bigint("delivered_at_ms", { mode: "number" }),
+});
+
+/** Sinks a receiver disabled (migration 8). */
+export const alertSinks = pgTable("alert_sinks", {
+  name: text("name").primaryKey(),
+  disabledAtMs: bigint("disabled_at_ms", { mode: "number" }),
+  disabledReason: text("disabled_reason"),
+});

@@ -199,3 +199,73 @@ export const headerPins = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.chain, t.height, t.reason] })],
 );
+
+/** Alert incidents (migration 8): one per incident key. */
+export const alertIncidents = sqliteTable("alert_incidents", {
+  incidentKey: text("incident_key").primaryKey(),
+  rule: text("rule").notNull(),
+  type: text("type").notNull(),
+  severity: text("severity").notNull(),
+  status: text("status").notNull(),
+  chain: text("chain"),
+  wallet: text("wallet"),
+  asset: text("asset"),
+  alertCount: integer("alert_count").notNull(),
+  lastAlertId: text("last_alert_id").notNull(),
+  openedAtMs: integer("opened_at_ms").notNull(),
+  updatedAtMs: integer("updated_at_ms").notNull(),
+  resolvedAtMs: integer("resolved_at_ms"),
+  ackAtMs: integer("ack_at_ms"),
+  ackBy: text("ack_by"),
+});
+
+/** Alerts raised (migration 8). `txids` and `details` are JSON text. */
+export const alerts = sqliteTable("alerts", {
+  id: text("id").primaryKey(),
+  dedupeKey: text("dedupe_key").notNull(),
+  incidentKey: text("incident_key").notNull(),
+  rule: text("rule").notNull(),
+  type: text("type").notNull(),
+  severity: text("severity").notNull(),
+  status: text("status").notNull(),
+  finality: text("finality").notNull(),
+  state: text("state").notNull(),
+  chain: text("chain"),
+  wallet: text("wallet"),
+  asset: text("asset"),
+  txids: text("txids").notNull(),
+  height: integer("height"),
+  blockHash: text("block_hash"),
+  summary: text("summary").notNull(),
+  details: text("details").notNull(),
+  runbook: text("runbook"),
+  createdAtMs: integer("created_at_ms").notNull(),
+  finalizedAtMs: integer("finalized_at_ms"),
+  withdrawnAtMs: integer("withdrawn_at_ms"),
+  ackAtMs: integer("ack_at_ms"),
+  ackBy: text("ack_by"),
+});
+
+/** The alert outbox (migration 8): one message per (alert event, sink). */
+export const alertOutbox = sqliteTable("alert_outbox", {
+  id: text("id").primaryKey(),
+  alertId: text("alert_id").notNull(),
+  incidentKey: text("incident_key").notNull(),
+  sink: text("sink").notNull(),
+  event: text("event").notNull(),
+  body: text("body").notNull(),
+  status: text("status").notNull(),
+  attempts: integer("attempts").notNull(),
+  nextAttemptAtMs: integer("next_attempt_at_ms").notNull(),
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  createdAtMs: integer("created_at_ms").notNull(),
+  deliveredAtMs: integer("delivered_at_ms"),
+});
+
+/** Sinks a receiver disabled (migration 8). */
+export const alertSinks = sqliteTable("alert_sinks", {
+  name: text("name").primaryKey(),
+  disabledAtMs: integer("disabled_at_ms"),
+  disabledReason: text("disabled_reason"),
+});

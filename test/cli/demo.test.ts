@@ -70,6 +70,15 @@ describe("npm start without a config (the local demo)", () => {
     expect(stderr).toMatch(/"msg":"reorg"/);
     // Round 2: new activity was followed.
     expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+448/);
+    // Alerts: the local receiver got each signed alert and verified both signatures (v1 HMAC, v1a Ed25519):
+    // the large outflow and the unknown counterparty of the 1.5 BTC withdrawal, btc-hot over its limit
+    // (raised by the block the reorg removes, then withdrawn), and the reorg.
+    const sig = "alert received \\(signature v1 verified, v1a verified\\): ";
+    expect(stdout).toMatch(new RegExp(`${sig}\\[info\\] FIRING \\(unfinalized\\) btc-hot-large-outflow: btc-hot: net outflow 1\\.500027 BTC within 1 block\\(s\\), above 1 BTC @444`));
+    expect(stdout).toMatch(new RegExp(`${sig}\\[info\\] FIRING \\(unfinalized\\) btc-unknown-counterparty: btc-hot sent 1\\.5 BTC to bcrt1\\w+, which is neither a custody wallet nor on the allow-list @444`));
+    expect(stdout).toMatch(new RegExp(`round 1:[\\s\\S]*${sig}\\[info\\] WITHDRAWN \\(unfinalized\\) btc-hot-over-limit: btc-hot holds 9\\.499973 BTC, above 9 BTC @446`));
+    expect(stdout).toMatch(new RegExp(`${sig}\\[warning\\] FIRING reorgs: btc: reorg of depth 1, rolled back from 446 to 445; 1 alert\\(s\\) of removed blocks withdrawn`));
+    expect(stdout).not.toMatch(/signature v1a? FAILED|v1a? FAILED/);
     // The API server: URL, a demo key made at this start, and an example query that answered.
     expect(stdout).toMatch(/GraphQL API: http:\/\/127\.0\.0\.1:\d+\/graphql/);
     const demoKey = /demo API key [^:]*: (bsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(stdout)?.[1];

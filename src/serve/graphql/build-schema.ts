@@ -1,4 +1,5 @@
 import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema, type GraphQLFieldConfigMap } from "graphql";
+import { alertsSchema } from "./alerts-schema.js";
 import { balancesSchema } from "./balances-schema.js";
 import { chainsSchema } from "./chains-schema.js";
 import { snapshotsSchema } from "./snapshots-schema.js";
@@ -9,7 +10,7 @@ import { walletsSchema } from "./wallets-schema.js";
  * The schema's modules, one per area. Checkpoints (issue 10) and alerts with `acknowledgeAlert`
  * (issue 11, scope alerts:write) are each one more module here.
  */
-export const SCHEMA_MODULES: readonly SchemaModule[] = [chainsSchema, walletsSchema, balancesSchema, snapshotsSchema];
+export const SCHEMA_MODULES: readonly SchemaModule[] = [chainsSchema, walletsSchema, balancesSchema, snapshotsSchema, alertsSchema];
 
 /** Builds the internal API's schema from its modules (a field defined twice is a bug: thrown). */
 export function buildSchema(modules: readonly SchemaModule[] = SCHEMA_MODULES): GraphQLSchema {

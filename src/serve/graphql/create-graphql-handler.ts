@@ -27,7 +27,7 @@ import type { GraphqlContext } from "./types.js";
 
 /** Error codes whose message a client may see (their own input's problem); anything else is "Internal error.". */
 const PUBLIC_CODES = new Set([
-  "CLI__NOT_INDEXED", "CLI__UNKNOWN_WALLET", "STORE__NOTHING_INDEXED", "SERVE__INVALID_ARGUMENT", "SERVE__UNKNOWN_CHAIN",
+  "ALERTS__NOT_FOUND", "CLI__NOT_INDEXED", "CLI__UNKNOWN_WALLET", "STORE__NOTHING_INDEXED", "SERVE__INVALID_ARGUMENT", "SERVE__UNKNOWN_CHAIN",
 ]);
 /** Compiled documents kept (least recently used dropped): internal tools send a few dozen distinct ones. */
 const CACHE_SIZE = 1000;
@@ -131,16 +131,12 @@ export function createGraphqlHandler(ctx: { store: Store; config: ResolvedConfig
         timer = setTimeout(() => reject(new QueryTimeoutError({ timeoutMs })), timeoutMs);
       });
       try {
-        const result = await Promise.race([
-          ctx.store.read(
-            async (q) => {
-              const gctx: GraphqlContext = { store: ctx.store, q, config: ctx.config, key: prepared.key, deadline: started + timeoutMs, timeoutMs };
-              return prepared.entry.compiled.query(undefined, gctx, prepared.variables);
-            },
-            { timeoutMs },
-          ),
-          timeout,
-        ]);
+        const run = async (q: Store) => {
+          const gctx: GraphqlContext = { store: ctx.store, q, config: ctx.config, key: prepared.key, deadline: started + timeoutMs, timeoutMs };
+          return prepared.entry.compiled.query(undefined, gctx, prepared.variables);
+        };
+        // A mutation writes (in its own transaction), so it cannot run inside a read snapshot.
+        const result = await Promise.race([prepared.entry.operation.operation === "mutation" ? run(ctx.store) : ctx.store.read(run, { timeoutMs }), timeout]);
         const timedOut = result.errors?.find((e) => e.originalError instanceof QueryTimeoutError || (e.originalError as { code?: string } | undefined)?.code === "STORE__QUERY_TIMEOUT");
         if (timedOut) throw new QueryTimeoutError({ timeoutMs });
         return result;
