@@ -42,6 +42,12 @@ export async function queryIn(store: Store, db: Db, q: SQL): Promise<Record<stri
   return (await (db as unknown as { execute: (q: SQL) => Promise<{ rows: Record<string, unknown>[] }> }).execute(q)).rows;
 }
 
+/** Runs a statement that returns no rows inside a transaction handle on either dialect. */
+export async function execIn(store: Store, db: Db, q: SQL): Promise<void> {
+  if (store.dialect === "sqlite") (db as unknown as { run: (q: SQL) => unknown }).run(q);
+  else await (db as unknown as { execute: (q: SQL) => Promise<unknown> }).execute(q);
+}
+
 /** The last checkpoint's seq and digest, or undefined before the first. */
 export async function loadCheckpointTip(q: ReadQuery): Promise<{ seq: number; digest: string } | undefined> {
   const [r] = await q.raw("SELECT seq, digest FROM checkpoints ORDER BY seq DESC LIMIT 1");
@@ -70,10 +76,10 @@ export async function saveCheckpoint(store: Store, p: SaveCheckpointParameters):
       }
     }
     const now = sql.raw(store.dialect === "sqlite" ? "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)" : "(extract(epoch from clock_timestamp()) * 1000)::bigint");
-    await queryIn(store, db, sql`INSERT INTO checkpoints (seq, digest, previous_digest, snapshot_id, status, invalidates, kid, signed, created_at_ms)
+    await execIn(store, db, sql`INSERT INTO checkpoints (seq, digest, previous_digest, snapshot_id, status, invalidates, kid, signed, created_at_ms)
       VALUES (${p.seq}, ${p.digest}, ${p.previousDigest}, ${p.snapshotId}, ${p.status}, ${p.invalidates}, ${p.kid}, ${p.signed}, ${now})`);
     for (const a of p.anchors) {
-      await queryIn(store, db, sql`INSERT INTO checkpoint_anchors (seq, chain, height, hash) VALUES (${p.seq}, ${a.chain}, ${a.height}, ${a.hash})`);
+      await execIn(store, db, sql`INSERT INTO checkpoint_anchors (seq, chain, height, hash) VALUES (${p.seq}, ${a.chain}, ${a.height}, ${a.hash})`);
       await saveHeaderPinIn(store, db, { chain: a.chain, height: a.height, reason: "checkpoint" });
     }
   });
@@ -131,9 +137,9 @@ export type LiveCoverage = {
 /** Replaces the live coverage rows (one per liability asset) in one transaction. */
 export async function saveLiveCoverage(store: Store, rows: ReadonlyArray<Omit<LiveCoverage, "label">>): Promise<void> {
   await store.tx(async (db) => {
-    await queryIn(store, db, sql`DELETE FROM live_coverage`);
+    await execIn(store, db, sql`DELETE FROM live_coverage`);
     for (const r of rows) {
-      await queryIn(store, db, sql`INSERT INTO live_coverage (asset, snapshot_id, decimals, liabilities, reserves, coverage_bps, status, heights, computed_at_ms)
+      await execIn(store, db, sql`INSERT INTO live_coverage (asset, snapshot_id, decimals, liabilities, reserves, coverage_bps, status, heights, computed_at_ms)
         VALUES (${r.asset}, ${r.snapshotId}, ${r.decimals}, ${r.liabilities.toString()}, ${r.reserves.toString()}, ${r.coverageBps === null ? null : r.coverageBps.toString()},
         ${r.status}, ${JSON.stringify(r.heights)}, ${r.computedAtMs})`);
     }
