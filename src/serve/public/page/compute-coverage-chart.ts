@@ -43,8 +43,9 @@ export function computeCoverageChart(history: ReadonlyArray<{ seq: number; asset
     }),
   }));
   const yTicks: CoverageChart["yTicks"] = [];
-  const step = max / 4n;
-  for (let k = 0n; k <= 4n; k++) yTicks.push({ y: yOf(k * step), label: `${(k * step) / 100n}%` });
+  // Ticks at whole multiples of 25% (50% above 150%), so every label is exact.
+  const step = max > 15_000n ? 5000n : 2500n;
+  for (let t = 0n; t <= max; t += step) yTicks.push({ y: yOf(t), label: `${t / 100n}%` });
   const every = Math.max(1, Math.ceil(n / 8));
   const xTicks = history.flatMap((h, i) => (i % every === 0 || i === n - 1 ? [{ x: xOf(i), label: `#${h.seq}` }] : []));
   return { width, height, plot, yMaxBps: max.toString(), parY: yOf(10_000n), yTicks, xTicks, series };

@@ -150,7 +150,8 @@ function renderHistory(): void {
 function renderLive(): void {
   const s = state.status;
   if (!s) return;
-  fill("live", s.live.assets.map((a) => row([a.asset, { text: units(a.reserves, a.decimals), cls: "num" }, { text: units(a.liabilities, a.decimals), cls: "num" }, { text: formatBps(a.coverageBps), cls: "num" }, { text: a.status, cls: `status-${a.status}` }])));
+  if (!s.live.assets.length) fill("live", [row(["no live coverage computed yet", "", "", "", ""])]);
+  else fill("live", s.live.assets.map((a) => row([a.asset, { text: units(a.reserves, a.decimals), cls: "num" }, { text: units(a.liabilities, a.decimals), cls: "num" }, { text: formatBps(a.coverageBps), cls: "num" }, { text: a.status, cls: `status-${a.status}` }])));
   fill("chains", s.chains.map((c) => row([`${c.chain} (${c.caip2})`, { text: c.finalizedHeight === null ? "–" : String(c.finalizedHeight), cls: "num" }, c.ageSeconds === null ? "–" : formatAge(c.ageSeconds)])));
 }
 
