@@ -4,7 +4,7 @@ import { MethodNotAllowedError, NotFoundError } from "./http-errors.js";
 /** What a route handler gets: the request, its parsed URL and the client address. */
 export type RouteRequest = { req: IncomingMessage; url: URL; method: string; clientAddress: string };
 /** What a route handler answers. */
-export type RouteResponse = { status: number; headers?: Record<string, string>; body: string };
+export type RouteResponse = { status: number; headers?: Record<string, string>; body: string | Buffer };
 export type RouteHandler = (r: RouteRequest) => Promise<RouteResponse>;
 
 /** A tiny exact-path router: the API, metrics, health and (later) the public feed are plain routes on one server. */

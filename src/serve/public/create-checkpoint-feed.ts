@@ -4,7 +4,15 @@ import type { Store } from "../../store/open-store.js";
 import { buildCheckpointSummary, type CheckpointSummaryJson } from "./build-checkpoint-summary.js";
 
 /** One published checkpoint held in memory: its exact bytes (as signed and stored), parsed document and summary. */
-export type FeedEntry = { seq: number; digest: string; signed: string; document: CheckpointDocument; summary: CheckpointSummaryJson };
+export type FeedEntry = {
+  seq: number;
+  digest: string;
+  signed: string;
+  /** `signed` as UTF-8 bytes, encoded once (the hot path sends these). */
+  bytes: Buffer;
+  document: CheckpointDocument;
+  summary: CheckpointSummaryJson;
+};
 
 /** The feed as of its last refresh: entries in ascending seq. */
 export type FeedState = { entries: readonly FeedEntry[]; bySeq: ReadonlyMap<number, FeedEntry>; latest: FeedEntry | undefined };
@@ -39,7 +47,7 @@ export function createCheckpointFeed(ctx: { store: Store }, p: { refreshMs?: num
       const signed = known?.digest === s.digest ? known.signed : (await loadCheckpoint(ctx.store, { seq: s.seq }))?.signed;
       if (signed === undefined) continue;
       const c = JSON.parse(signed) as SignedCheckpoint;
-      bySeq.set(s.seq, { seq: s.seq, digest: c.digest, signed, document: c.document, summary: buildCheckpointSummary(c, { supersededBy: s.supersededBy }) });
+      bySeq.set(s.seq, { seq: s.seq, digest: c.digest, signed, bytes: Buffer.from(signed, "utf8"), document: c.document, summary: buildCheckpointSummary(c, { supersededBy: s.supersededBy }) });
     }
     const entries = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
     return { entries, bySeq, latest: entries[entries.length - 1] };

@@ -8,7 +8,7 @@ import { BadRequestError, NotFoundError, RateLimitedError } from "../http-errors
 import { createRateLimiter } from "../rate-limiter.js";
 import type { RouteHandler, RouteRequest, RouteResponse, Router } from "../router.js";
 import { buildPublicStatus, type PublicStatusJson } from "./build-public-status.js";
-import { createCheckpointFeed, type CheckpointFeed } from "./create-checkpoint-feed.js";
+import { createCheckpointFeed, type CheckpointFeed, type FeedEntry } from "./create-checkpoint-feed.js";
 import { ASSET_PREFIX, loadPageAssets } from "./load-page-assets.js";
 import { FEED_HEADERS, IMMUTABLE, PAGE_HEADERS, SHORT_CACHE } from "./public-headers.js";
 import type { PublicSettings } from "./public-settings.js";
@@ -50,17 +50,26 @@ export function registerPublicRoutes(router: Router, ctx: { store: Store; config
     if (wait > 0) throw new RateLimitedError({ retryAfterS: wait, who: `client ${r.clientAddress} (public feed)` });
     return handler(r);
   };
-  const checkpointResponse = (r: RouteRequest, signed: string, digest: string, cache: string): RouteResponse => {
-    const etag = `"${digest}"`;
-    const headers = { ...FEED_HEADERS, "cache-control": cache, etag };
-    return r.req.headers["if-none-match"] === etag ? { status: 304, headers, body: "" } : { status: 200, headers, body: signed };
+  // Responses of the append-only checkpoints are built once per entry and cache policy, then reused.
+  const built = new WeakMap<FeedEntry, Map<string, { ok: RouteResponse; notModified: RouteResponse; etag: string }>>();
+  const checkpointResponse = (r: RouteRequest, entry: FeedEntry, cache: string): RouteResponse => {
+    let byCache = built.get(entry);
+    if (!byCache) built.set(entry, (byCache = new Map()));
+    let b = byCache.get(cache);
+    if (!b) {
+      const etag = `"${entry.digest}"`;
+      const headers = { ...FEED_HEADERS, "cache-control": cache, etag };
+      b = { etag, ok: { status: 200, headers, body: entry.bytes }, notModified: { status: 304, headers, body: "" } };
+      byCache.set(cache, b);
+    }
+    return r.req.headers["if-none-match"] === b.etag ? b.notModified : b.ok;
   };
   const json = (value: unknown, cache: string): RouteResponse => ({ status: 200, headers: { ...FEED_HEADERS, "cache-control": cache }, body: JSON.stringify(value) });
 
   router.add(["GET"], PUBLIC_PATHS.latest, limited(async (r) => {
     const { latest } = await feed.current();
     if (!latest) throw new NotFoundError();
-    return checkpointResponse(r, latest.signed, latest.digest, SHORT_CACHE);
+    return checkpointResponse(r, latest, SHORT_CACHE);
   }));
 
   router.addPrefix(["GET"], PUBLIC_PATHS.checkpointPrefix, limited(async (r) => {
@@ -68,7 +77,7 @@ export function registerPublicRoutes(router: Router, ctx: { store: Store; config
     if (!m) throw new NotFoundError();
     const entry = (await feed.current()).bySeq.get(Number(m[1]));
     if (!entry) throw new NotFoundError();
-    return checkpointResponse(r, entry.signed, entry.digest, IMMUTABLE);
+    return checkpointResponse(r, entry, IMMUTABLE);
   }));
 
   router.add(["GET"], PUBLIC_PATHS.checkpoints, limited(async (r) => {
