@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
+import { fetchAnchorBalances } from "../chains/evm/fetch-anchor-balances.js";
+import { followCheckpoints } from "../reconcile/follow-checkpoints.js";
 import { configExists, createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
 /** `backstop start`: with a config, index every configured chain; with none, the self-contained local demo. */
@@ -31,6 +33,12 @@ export function registerStartCommand(program: Command) {
       const readerStore = o.serve ? await openConfigStore(config) : undefined;
       const { startServeServer } = await import("../serve/create-serve-server.js");
       const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
+      // Reconciliation beside the indexers: a checkpoint for each newly imported snapshot once every chain
+      // finalized past it (when a signing key is configured), and the live coverage on finalized blocks.
+      const reconciling = followCheckpoints(
+        { store, config, logger, signal: abort.signal, fetchAnchorBalances: (q) => fetchAnchorBalances(config, q) },
+        { signal: abort.signal, checkpoints: config.checkpoints.auto && config.checkpoints.signingKey !== undefined },
+      );
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
@@ -44,6 +52,8 @@ export function registerStartCommand(program: Command) {
         const failed = results.find((r) => r.status === "rejected");
         if (failed && failed.status === "rejected") throw failed.reason;
       } finally {
+        abort.abort();
+        await reconciling;
         await server?.close();
         await readerStore?.close();
         await store.close();

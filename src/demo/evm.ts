@@ -51,10 +51,10 @@ export const startEvmDemo: StartDemoPart = async () => {
       base: { chain: "anvil-base", rpc: [base.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20 },
     },
     assets: {
-      ETH: { chain: "ethereum", decimals: 18, native: true },
-      USDD: { chain: "ethereum", decimals: 6, address: eth.usdd, symbol: "USDD" },
-      "ETH.base": { chain: "base", decimals: 18, native: true, symbol: "ETH" },
-      "USDD.base": { chain: "base", decimals: 6, address: base.usdd, symbol: "USDD" },
+      ETH: { chain: "ethereum", decimals: 18, native: true, backs: "ETH" },
+      USDD: { chain: "ethereum", decimals: 6, address: eth.usdd, symbol: "USDD", backs: "USDD" },
+      "ETH.base": { chain: "base", decimals: 18, native: true, symbol: "ETH", backs: "ETH" },
+      "USDD.base": { chain: "base", decimals: 6, address: base.usdd, symbol: "USDD", backs: "USDD" },
     },
     wallets: [
       { label: "eth-hot", chain: "ethereum", address: hot },

@@ -9,6 +9,13 @@ import type { ConfigInput } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
 import type { Store } from "../store/index.js";
 import { createApiKey } from "../serve/api-keys.js";
+import { fetchAnchorBalances } from "../chains/evm/fetch-anchor-balances.js";
+import { formatCheckpoint } from "../cli/checkpoint-command.js";
+import { runCheckpointRound } from "../reconcile/follow-checkpoints.js";
+import { createSigningKey } from "../reconcile/signing-key.js";
+import { verifyCheckpoints } from "../reconcile/verify-checkpoints.js";
+import { buildJwks } from "../reconcile/build-jwks.js";
+import { scaleAmount } from "../reconcile/scale-amount.js";
 import { buildDemoCliCommand, resolveDemoFiles } from "./demo-files.js";
 import { computeDemoTotals, createDemoSnapshot } from "./liabilities.js";
 import { saveDemoConfig } from "./save-demo-config.js";
@@ -36,6 +43,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
   let api: DemoServer | undefined;
   // The demo's API key: made at each start; only its hash goes into the config (the key is printed once).
   const demoKey = createApiKey();
+  // The demo's checkpoint signing key: made at each start, in the env file only; its public key is published in the config.
+  const signingKey = createSigningKey();
+  let announcedCheckpoint = false;
   try {
     for (const start of DEMO_PARTS) {
       const part = await start({ dir, logger: p.logger });
@@ -45,12 +55,18 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
     // The whole config the demo runs with, written to the demo's directory so that every CLI command
     // can read the demo's store. Sections other issues add (checkpoint signing keys, alert sinks, API
     // keys...) go into `input` too, each secret as env("BACKSTOP_DEMO_...") with its value in `secrets`.
-    const secrets: Record<string, string> = Object.assign({}, ...parts.map((x) => x.secrets ?? {}));
+    const secrets: Record<string, string> = { ...Object.assign({}, ...parts.map((x) => x.secrets ?? {})), BACKSTOP_DEMO_CHECKPOINT_KEY: signingKey.text };
     const input: ConfigInput = {
       store: { sqlitePath: join(dir, "backstop.db") },
       serve: { apiKeys: [{ name: "demo", hash: demoKey.hash, scopes: ["read", "metrics"] as ("read" | "metrics")[] }] },
       chains: Object.assign({}, ...parts.map((x) => x.chains)),
       assets: Object.assign({}, ...parts.map((x) => x.assets)),
+      // Liabilities are owed in these; each chain asset says which one it backs (ETH and USDD on two chains).
+      liabilityAssets: { BTC: { decimals: 8 }, ETH: { decimals: 18 }, USDD: { decimals: 6 }, SOL: { decimals: 9 }, USDC: { decimals: 6 }, PYUSD: { decimals: 6 } },
+      checkpoints: {
+        signingKey: { env: "BACKSTOP_DEMO_CHECKPOINT_KEY" },
+        keys: [{ x: signingKey.jwk.x, notBefore: new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000).toISOString().replace(".000Z", "Z") }],
+      },
       wallets: parts.flatMap((x) => x.wallets),
     };
     const files = saveDemoConfig({ dir, input, secrets });
@@ -72,13 +88,30 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       if (p.signal.aborted) break;
       for (const part of parts) for (const line of await part.activity({ step })) out(`  ${part.name}: ${line}`);
       for (const { indexer } of indexers) await indexer.run({ once: true, signal: p.signal });
+      if (step > 0) {
+        // What `backstop start` does beside the indexers: checkpoint each snapshot once final past it, live coverage.
+        const round = await runCheckpointRound({ store, config, logger: p.logger, fetchAnchorBalances: (q) => fetchAnchorBalances(config, q) }, { checkpoints: true });
+        for (const c of round.created) {
+          const v = verifyCheckpoints([{ name: `checkpoint ${c.stored.seq}`, text: c.stored.signed }], { jwks: buildJwks(config.checkpoints.keys) });
+          out([`\ncheckpoint ${c.stored.seq} created and signed; verified (digest, Ed25519 signature, published key): ${v.checked.length === 1 ? "ok" : "FAILED"}`, ...formatCheckpoint(c.signed)].join("\n"));
+          out(`  check it yourself: ${buildDemoCliCommand({ dir, command: `checkpoint show ${c.stored.seq} --json` })} > cp.json && ${buildDemoCliCommand({ dir, command: "checkpoint verify cp.json" })}`);
+          announcedCheckpoint = true;
+        }
+        if (!announcedCheckpoint && round.waiting.length) p.logger.info({ msg: "checkpoint waiting for finality", snapshots: round.waiting });
+      }
       const lines = await printBalances(step === 0 ? "custody balances after the opening activity:" : `custody balances, round ${step}:`);
       if (step === 0) {
         // Liabilities: a generated snapshot of user balances owing 90% of each asset's custody
         // balance (coverage 111%), imported with its Merkle-sum root and one proof checked.
+        // Summed per liability asset (ETH on ethereum and base together), scaled exactly to its decimals.
         const reserves: Record<string, bigint> = {};
-        for (const l of lines) if (l.counted && l.amount !== null) reserves[l.asset] = (reserves[l.asset] ?? 0n) + BigInt(l.amount);
-        const snap = await createDemoSnapshot({ store, dir, assets: config.assets, totals: computeDemoTotals({ reserves, fractionBps: 9000 }), logger: p.logger });
+        for (const l of lines) {
+          const a = config.assets[l.asset];
+          const backs = a?.backs ? config.liabilityAssets[a.backs] : undefined;
+          if (!l.counted || l.amount === null || !a || !backs) continue;
+          reserves[backs.id] = (reserves[backs.id] ?? 0n) + scaleAmount(BigInt(l.amount), a.decimals, backs.decimals).scaled;
+        }
+        const snap = await createDemoSnapshot({ store, dir, assets: config.liabilityAssets, totals: computeDemoTotals({ reserves, fractionBps: 9000 }), logger: p.logger });
         out("");
         for (const l of snap.lines) out(l);
         api = await startDemoServer({ config, logger: p.logger, key: demoKey, chain: Object.keys(config.chains).includes("sol") ? "sol" : Object.keys(config.chains)[0]! });
@@ -90,7 +123,8 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
           `config: ${files.config} (its secrets are in ${files.env}, mode 0600)`,
           "every command works against the demo's store, while it runs and after it stops, e.g.:",
           `  ${buildDemoCliCommand({ dir, command: "balances" })}`,
-          "  (or status, liabilities list, ...)",
+          "  (or status, liabilities list, checkpoint list, ...)",
+          "a signed checkpoint of the snapshot follows once every chain has finalized a block after its time (about a minute)",
           "following the local chains; Ctrl-C to stop",
         ].join("\n"));
       }

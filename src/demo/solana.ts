@@ -63,9 +63,9 @@ export const startSolanaDemo: StartDemoPart = async () => {
     // birthdaySlot: the demo wallets are new, so every custody transaction is indexed from its block.
     chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 400, birthdaySlot: 0 } },
     assets: {
-      SOL: { chain: "sol", decimals: 9, native: true },
-      USDC: { chain: "sol", decimals: 6, address: usdc.toBase58(), tokenProgram: "spl-token" },
-      PYUSD: { chain: "sol", decimals: 6, address: pyusd.toBase58(), tokenProgram: "token-2022" },
+      SOL: { chain: "sol", decimals: 9, native: true, backs: "SOL" },
+      USDC: { chain: "sol", decimals: 6, address: usdc.toBase58(), tokenProgram: "spl-token", backs: "USDC" },
+      PYUSD: { chain: "sol", decimals: 6, address: pyusd.toBase58(), tokenProgram: "token-2022", backs: "PYUSD" },
     },
     wallets: [
       { label: "sol-hot", chain: "sol", address: hot.publicKey.toBase58() },

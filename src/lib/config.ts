@@ -46,9 +46,9 @@ const chainSchema = z
     /** Solana: the wallets held nothing before this slot; index every block from it. */
     birthdaySlot: z.number().int().min(0).optional(),
     /**
-     * Checkpoints: seconds a checkpoint's anchor block may lie before the snapshot's time (its rule time:
-     * Bitcoin's median time past, else the block time) before the checkpoint is `not_anchored`. Default per
-     * kind: Bitcoin 10800 (median time past trails the clock by about an hour), EVM 600, Solana 120.
+     * Checkpoints: seconds a checkpoint's anchor block's time may lie before the snapshot's time before the
+     * checkpoint is `not_anchored` (it publishes no coverage). Default per kind: Bitcoin 7200 (an hour between
+     * blocks happens; block times may lag), EVM 600, Solana 120.
      */
     maxAnchorSkewSeconds: z.number().int().min(1).max(31_536_000).optional(),
   })

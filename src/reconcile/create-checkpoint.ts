@@ -11,9 +11,10 @@ import { chooseAnchor, type AnchorRule } from "./choose-anchor.js";
 import { AnchorReadError, AnchorUnavailableError, CheckpointConflictError, CheckpointSnapshotNotFoundError, NoSigningKeyError, NotFinalizedPastError, SigningKeyNotPublishedError } from "./errors.js";
 import { formatSignedCheckpoint, signCheckpoint } from "./sign-checkpoint.js";
 import { parseSigningKey, type SigningKey } from "./signing-key.js";
+import { resolveBacking } from "./resolve-backing.js";
 
 /** Default maxAnchorSkewSeconds per chain kind (config `chains.<key>.maxAnchorSkewSeconds`). */
-export const DEFAULT_MAX_ANCHOR_SKEW_SECONDS = { bitcoin: 10_800, evm: 600, solana: 120 } as const;
+export const DEFAULT_MAX_ANCHOR_SKEW_SECONDS = { bitcoin: 7200, evm: 600, solana: 120 } as const;
 
 /** What creating a checkpoint needs of the config. */
 export type CheckpointConfig = Pick<ResolvedConfig, "chains" | "assets" | "liabilityAssets" | "checkpoints">;
@@ -90,7 +91,7 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       invalidates,
       snapshot: { id: snapshot.snapshotId, asOf: snapshot.asOf, asOfTime: asOf, fileDigest: `sha256:${snapshot.contentHash}`, root: snapshot.root, proofVersion: snapshot.proofVersion },
       liabilities: snapshot.assets.map((a) => ({ asset: a.id, decimals: a.decimals, total: a.total })),
-      chainAssets: Object.values(config.assets).map((a) => ({ id: a.id, chain: a.chain, decimals: a.decimals, backs: Object.keys(config.liabilityAssets).length ? (a.backs ?? null) : a.id })),
+      chainAssets: resolveBacking(config),
       chains,
     });
     const signed = signCheckpoint(document, key);
@@ -138,10 +139,14 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
     const chains: Extract<ReadResult, { kind: "ready" }>["chains"] = [];
     for (const [key, chain] of Object.entries(config.chains).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const kind = chain.descriptor.kind;
-      const rule: AnchorRule = kind === "bitcoin" ? "median-time-past" : "block-time";
+      // Every chain, Bitcoin included, anchors on the block time (docs/decisions.md): Bitcoin's median time
+      // past trails the clock by about an hour, so an MTP anchor would count about six blocks of activity
+      // after T in reserves (deposits after the snapshot, not in its liabilities). Times that go backwards
+      // are handled by the rule itself (the block before the first block after T).
+      const rule: AnchorRule = "block-time";
       const cursor = await loadChainCursor(q, { chain: key });
       const finalized = cursor?.finalizedHeight ?? null;
-      const headers = finalized === null ? [] : await loadAnchorHeaders(q, { chain: key, asOf: p.asOf, upTo: finalized, lookback: rule === "median-time-past" ? 11 : 1 });
+      const headers = finalized === null ? [] : await loadAnchorHeaders(q, { chain: key, asOf: p.asOf, upTo: finalized, lookback: 1 });
       const choice = chooseAnchor({ headers, finalizedHeight: finalized, asOf: p.asOf, rule });
       if (choice.kind === "wait") {
         waiting.push({ chain: key, finalized });

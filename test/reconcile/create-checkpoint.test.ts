@@ -79,7 +79,7 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
         ] : [];
       await saveBlock(store, { block: block("eth", h, 300), changes });
     }
-    await saveFinalizedHeight(store, { chain: "btc", finalizedHeight: 14 });
+    await saveFinalizedHeight(store, { chain: "btc", finalizedHeight: 10 });
     await saveFinalizedHeight(store, { chain: "eth", finalizedHeight: 20 });
     // Liabilities as of T0 + 6300 s: BTC 1.5 (covered exactly), ETH 6 (breach), USDC 1002.5 (covered: 1000.5 + 2.000000 floored), EUR 10 (unbacked).
     const file = join(dir, "liabilities.csv");
@@ -96,7 +96,7 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     const err = await createCheckpoint({ store, config: cfg }, { wait: false }).catch((e) => e);
     expect(err.code).toBe("CHECKPOINT__NOT_FINALIZED");
     expect(err.shortMessage).toContain("Not every chain has finalized");
-    expect(err.metaMessages.join("\n")).toContain("btc: finalized 14");
+    expect(err.metaMessages.join("\n")).toContain("btc: finalized 10");
   });
 
   let firstBytes = "";
@@ -107,14 +107,14 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     const r = await createCheckpoint({ store, config: cfg, sleep: async () => void slept++ }, {});
     expect(r.created).toBe(true);
     const d = r.signed.document;
-    // Bitcoin: median time past of h is time(h - 5); the first MTP after T0 + 6300 is at 16, so the anchor is 15.
+    // Bitcoin: the first block after T0 + 6300 is 11 (T0 + 6600), so the anchor is 10; the deposit at 12 does not count.
     expect(d.anchors.map((a) => [a.chain, a.height, a.rule, a.ruleTime - T0, a.skewSeconds, a.anchored])).toEqual([
-      ["btc", 15, "median-time-past", 6000, 300, true],
+      ["btc", 10, "block-time", 6000, 300, true],
       ["eth", 21, "block-time", 6300, 0, true],
     ]);
     expect(d.status).toBe("breach");
     const asset = (id: string) => d.assets.find((a) => a.asset === id)!;
-    expect(asset("BTC")).toMatchObject({ reserves: "175000000", liabilities: "150000000", coverageBps: "11666", status: "covered" });
+    expect(asset("BTC")).toMatchObject({ reserves: "150000000", liabilities: "150000000", surplus: "0", coverageBps: "10000", status: "covered" });
     expect(asset("ETH")).toMatchObject({ reserves: "5000000000000000000", surplus: "-1000000000000000000", coverageBps: "8333", status: "breach" });
     expect(asset("USDC")).toMatchObject({ reserves: "1002500000", liabilities: "1002500000", coverageBps: "10000", status: "covered" });
     expect(asset("USDC").backing).toEqual([
@@ -127,7 +127,7 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(d.assurance).toBe("automated self-attestation, not an audit");
     expect(r.stored.signed).toBe(`${canonicalizeJson(r.signed)}\n`);
     expect(verifyCheckpoints([{ name: "1.json", text: r.stored.signed }], { jwks: buildJwks(cfg.checkpoints.keys) }).checked[0]!.seq).toBe(1);
-    expect((await loadHeaderPins(store, { chain: "btc" })).map((x) => [x.height, x.reason])).toContainEqual([15, "checkpoint"]);
+    expect((await loadHeaderPins(store, { chain: "btc" })).map((x) => [x.height, x.reason])).toContainEqual([10, "checkpoint"]);
     firstBytes = r.stored.signed;
   });
 

@@ -1,0 +1,81 @@
+import type { Logger } from "../lib/logger.js";
+import { loadLatestSnapshot, loadSnapshots } from "../liabilities/load-snapshot.js";
+import { loadCheckpoints, saveLiveCoverage } from "../store/checkpoints.js";
+import { loadChainCursor, loadReservesAt } from "../store/load-reserves-at.js";
+import { computeLiveCoverage, type LiveCoverageRow } from "./compute-live-coverage.js";
+import { resolveBacking } from "./resolve-backing.js";
+import { createCheckpoint, type CreateCheckpointContext, type CreateCheckpointReturnType } from "./create-checkpoint.js";
+import { NotFinalizedPastError } from "./errors.js";
+
+export type CheckpointRoundContext = CreateCheckpointContext & { logger?: Logger; now?: () => number };
+
+/** What one round did: checkpoints created, snapshots still waiting for finality, the live figures stored. */
+export type CheckpointRoundReturnType = { created: CreateCheckpointReturnType[]; waiting: string[]; live: LiveCoverageRow[] };
+
+
+/**
+ * One round of `start`'s reconciliation: a checkpoint for every snapshot without a standing one whose
+ * chains all finalized past its time (the others wait for a later round), when a signing key is
+ * configured; then the live coverage of the latest snapshot at every chain's finalized height, stored.
+ */
+export async function runCheckpointRound(ctx: CheckpointRoundContext, p: { checkpoints: boolean }): Promise<CheckpointRoundReturnType> {
+  const created: CreateCheckpointReturnType[] = [];
+  const waiting: string[] = [];
+  if (p.checkpoints) {
+    const standing = new Set((await loadCheckpoints(ctx.store)).filter((c) => c.supersededBy === null).map((c) => c.snapshotId));
+    for (const s of (await loadSnapshots(ctx.store)).reverse()) {
+      if (standing.has(s.snapshotId)) continue;
+      try {
+        const r = await createCheckpoint(ctx, { snapshotId: s.snapshotId, wait: false });
+        if (r.created) {
+          created.push(r);
+          ctx.logger?.info({ msg: "checkpoint created", seq: r.stored.seq, snapshot: s.snapshotId, status: r.stored.status, digest: r.stored.digest });
+        }
+      } catch (err) {
+        if (!(err instanceof NotFinalizedPastError)) throw err;
+        waiting.push(s.snapshotId);
+      }
+    }
+  }
+  const live = await computeLiveFigures(ctx);
+  if (live.length) await saveLiveCoverage(ctx.store, live);
+  return { created, waiting, live };
+}
+
+async function computeLiveFigures(ctx: CheckpointRoundContext): Promise<LiveCoverageRow[]> {
+  return ctx.store.read(async (q) => {
+    const snapshot = await loadLatestSnapshot(q);
+    if (!snapshot) return [];
+    const chains: Record<string, { height: number; totals: Record<string, bigint> }> = {};
+    for (const key of Object.keys(ctx.config.chains)) {
+      const cursor = await loadChainCursor(q, { chain: key });
+      if (cursor?.finalizedHeight == null) return []; // a chain with nothing final: no live figure yet
+      const r = await loadReservesAt(q, { chain: key, height: cursor.finalizedHeight });
+      const totals: Record<string, bigint> = {};
+      for (const m of r.balances.values()) for (const [asset, v] of m) totals[asset] = (totals[asset] ?? 0n) + v;
+      chains[key] = { height: cursor.finalizedHeight, totals };
+    }
+    return computeLiveCoverage({
+      snapshotId: snapshot.snapshotId, liabilities: snapshot.assets.map((a) => ({ asset: a.id, decimals: a.decimals, total: a.total })),
+      chainAssets: resolveBacking(ctx.config), chains, nowMs: (ctx.now ?? Date.now)(),
+    });
+  });
+}
+
+/**
+ * `start`'s reconciliation loop: runCheckpointRound every `intervalMs` until the signal aborts. A failed
+ * round is logged and retried on the next one (it never stops the indexers).
+ */
+export async function followCheckpoints(ctx: CheckpointRoundContext, p: { signal: AbortSignal; intervalMs?: number; checkpoints: boolean }): Promise<void> {
+  while (!p.signal.aborted) {
+    try {
+      await runCheckpointRound(ctx, { checkpoints: p.checkpoints });
+    } catch (err) {
+      ctx.logger?.warn({ msg: "checkpoint round failed", code: (err as { code?: string }).code, error: (err as { shortMessage?: string }).shortMessage ?? String(err) });
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, p.intervalMs ?? 5000);
+      p.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    });
+  }
+}
