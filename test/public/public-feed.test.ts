@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/lib/logger.js";
 import { startServeServer, type ServeServer } from "../../src/serve/create-serve-server.js";
 import { runCli } from "../serve/serve-helpers.js";
+import { dropSchema, TEST_DATABASE_URL } from "../helpers/stores.js";
 import { createPublicFixture, type PublicFixture } from "./public-fixture.js";
 
 // Issue 13, over HTTP: the feed serves the signed documents byte for byte as `checkpoint show`
@@ -147,4 +148,31 @@ describe("public feed: rate limit per client address, and serve --public alone",
     expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
+});
+
+describe("public feed on Postgres", () => {
+  const pgSchema = `t_public_${process.pid}_${Date.now() % 1e6}`;
+  let fx: PublicFixture;
+  let server: ServeServer;
+
+  beforeAll(async () => {
+    fx = await createPublicFixture({ checkpoints: [{ coverageBps: 10_300n }, { coverageBps: 9_800n }], postgres: { databaseUrl: TEST_DATABASE_URL, pgSchema } });
+    server = await startServeServer({ store: fx.store, config: fx.config, logger }, { port: 0, host: "127.0.0.1", publicOnly: true });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await fx?.close();
+    await dropSchema(pgSchema);
+  });
+
+  it("serves the same bytes, summaries and status from Postgres as `checkpoint show` prints", async () => {
+    for (const [i, file] of fx.files.entries()) expect(await (await fetch(`${server.url}/public/v1/checkpoints/${i + 1}.json`)).text()).toBe(file);
+    const shown = await runCli(["--config", fx.configPath, "checkpoint", "show", "2", "--json"], { DATABASE_URL: TEST_DATABASE_URL, BACKSTOP_PG_SCHEMA: pgSchema });
+    expect(await (await fetch(`${server.url}/public/v1/checkpoints/latest.json`)).text()).toBe(shown);
+    const list = (await (await fetch(`${server.url}/public/v1/checkpoints`)).json()) as { checkpoints: Array<{ seq: number; status: string }> };
+    expect(list.checkpoints.map((c) => [c.seq, c.status])).toEqual([[2, "breach"], [1, "covered"]]);
+    const status = (await (await fetch(`${server.url}/public/v1/status.json`)).json()) as any;
+    expect(status.chains[0]).toMatchObject({ chain: "btc", finalizedHeight: 54, finalizedTime: 1_700_000_054 });
+    expect(status.feed.headline).toMatchObject({ state: "under_review", label: "UNDER REVIEW" });
+  }, 120_000);
 });

@@ -44,7 +44,13 @@ const ADDRESSES = ["bcrt1qcustodyhot0000000000000000000000000000", "bcrt1qcustod
  * 0..60, one liabilities snapshot per checkpoint (an hour apart, the last `lastAgoS` seconds ago), and a
  * checkpoint for each with the given coverage. `publicSection` goes into the config's `public` section.
  */
-export async function createPublicFixture(p: { checkpoints: readonly FixtureCheckpoint[]; lastAgoS?: number; publicSection?: Record<string, unknown> }): Promise<PublicFixture> {
+export async function createPublicFixture(p: {
+  checkpoints: readonly FixtureCheckpoint[];
+  lastAgoS?: number;
+  publicSection?: Record<string, unknown>;
+  /** Postgres instead of SQLite: its URL and a fresh schema (dropped by the caller). */
+  postgres?: { databaseUrl: string; pgSchema: string };
+}): Promise<PublicFixture> {
   const dir = mkdtempSync(join(tmpdir(), "backstop-public-"));
   const sqlitePath = join(dir, "backstop.db");
   const keyText = createSigningKey().text;
@@ -60,8 +66,9 @@ export async function createPublicFixture(p: { checkpoints: readonly FixtureChec
   };
   const configPath = join(dir, "config.json");
   writeFileSync(configPath, JSON.stringify(input, null, 2));
-  const config = resolveConfig({ input, path: configPath, env: {} });
-  const store = await openStore({ sqlitePath });
+  const env = p.postgres ? { DATABASE_URL: p.postgres.databaseUrl, BACKSTOP_PG_SCHEMA: p.postgres.pgSchema } : {};
+  const config = resolveConfig({ input, path: configPath, env });
+  const store = await openStore(p.postgres ?? { sqlitePath });
   for (let h = 0; h <= 60; h++) await saveBlock(store, { block: testBlock("btc", h), changes: [], finalizedHeight: Math.max(0, h - 6) });
 
   const nowS = Math.floor(Date.now() / 1000);
