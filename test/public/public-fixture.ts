@@ -15,8 +15,8 @@ import { createSigningKey, parseSigningKey, type SigningKey } from "../../src/re
 import { saveBlock, saveCheckpoint, openStore, type Store } from "../../src/store/index.js";
 import { testBlock } from "../helpers/blocks.js";
 
-/** Reserves per checkpoint as a share of liabilities, in basis points (10000 = 100%). */
-export type FixtureCheckpoint = { coverageBps: bigint; anchored?: boolean };
+/** Reserves per checkpoint as a share of liabilities, in basis points (10000 = 100%); `usdcCoverageBps` with `usdc`. */
+export type FixtureCheckpoint = { coverageBps: bigint; usdcCoverageBps?: bigint; anchored?: boolean };
 
 export type PublicFixture = {
   dir: string;
@@ -37,6 +37,8 @@ export type PublicFixture = {
 };
 
 const ACCOUNTS = 40;
+const USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
+const ETH_ADDRESS = "0x00000000219ab540356cBB839Cbe05303d7705Fa";
 const ADDRESSES = ["bcrt1qcustodyhot0000000000000000000000000000", "bcrt1qcustodycold000000000000000000000000000"];
 
 /**
@@ -48,6 +50,8 @@ export async function createPublicFixture(p: {
   checkpoints: readonly FixtureCheckpoint[];
   lastAgoS?: number;
   publicSection?: Record<string, unknown>;
+  /** A second liability asset: USDC (6 decimals) owed, backed by USDC (6 decimals) on an EVM chain `eth`. */
+  usdc?: boolean;
   /** Postgres instead of SQLite: its URL and a fresh schema (dropped by the caller). */
   postgres?: { databaseUrl: string; pgSchema: string };
 }): Promise<PublicFixture> {
@@ -57,9 +61,9 @@ export async function createPublicFixture(p: {
   const key = parseSigningKey(keyText);
   const input = {
     store: { sqlitePath },
-    chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:9"] } },
-    assets: { "BTC-btc": { chain: "btc", decimals: 8, native: true, backs: "BTC" } },
-    liabilityAssets: { BTC: { decimals: 8 } },
+    chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:9"] }, ...(p.usdc ? { eth: { chain: "ethereum", rpc: ["http://127.0.0.1:9"] } } : {}) },
+    assets: { "BTC-btc": { chain: "btc", decimals: 8, native: true, backs: "BTC" }, ...(p.usdc ? { "USDC-eth": { chain: "eth", decimals: 6, address: USDC, backs: "USDC" } } : {}) },
+    liabilityAssets: { BTC: { decimals: 8 }, ...(p.usdc ? { USDC: { decimals: 6 } } : {}) },
     checkpoints: { keys: [{ x: key.jwk.x, notBefore: "2020-01-01T00:00:00Z" }] },
     wallets: [],
     ...(p.publicSection ? { public: p.publicSection } : {}),
@@ -70,6 +74,7 @@ export async function createPublicFixture(p: {
   const config = resolveConfig({ input, path: configPath, env });
   const store = await openStore(p.postgres ?? { sqlitePath });
   for (let h = 0; h <= 60; h++) await saveBlock(store, { block: testBlock("btc", h), changes: [], finalizedHeight: Math.max(0, h - 6) });
+  if (p.usdc) for (let h = 0; h <= 60; h++) await saveBlock(store, { block: testBlock("eth", h, "e"), changes: [], finalizedHeight: Math.max(0, h - 2) });
 
   const nowS = Math.floor(Date.now() / 1000);
   const lastAt = nowS - (p.lastAgoS ?? 600);
@@ -90,33 +95,42 @@ export async function createPublicFixture(p: {
       total += sats;
       accountIds.push(id);
       rows.push(`${id},BTC,${(sats / 100_000_000n).toString()}.${(sats % 100_000_000n).toString().padStart(8, "0")}`);
+      if (p.usdc) rows.push(`${id},USDC,${1_000_000 + a * 25_000 + i * 1_000}.${String((a * 37) % 1_000_000).padStart(6, "0")}`);
     }
     const csv = join(dir, `snap-${i}.csv`);
     writeFileSync(csv, `${rows.join("\n")}\n`);
-    const snap = await importSnapshot({ store }, { source: csv, format: "csv", asOf, assets: { BTC: { decimals: 8 } } });
+    const snap = await importSnapshot({ store }, { source: csv, format: "csv", asOf, assets: { BTC: { decimals: 8 }, ...(p.usdc ? { USDC: { decimals: 6 } } : {}) } });
     const height = 10 + i * 5;
     const block = testBlock("btc", height);
     const anchored = spec.anchored ?? true;
     const reserves = (total * spec.coverageBps) / 10_000n;
+    const usdcTotal = snap.assets.find((a) => a.id === "USDC")?.total ?? 0n;
+    const eth = testBlock("eth", 20 + i * 6, "e");
     const document = buildCheckpointDocument({
       seq: i + 1,
       previousDigest,
       invalidates: null,
       snapshot: { id: snap.snapshotId, asOf: snap.asOf, asOfTime: asOfS, fileDigest: snap.contentHash, root: snap.root, proofVersion: snap.proofVersion },
       liabilities: snap.assets.map((a) => ({ asset: a.id, decimals: a.decimals, total: a.total })),
-      chainAssets: [{ id: "BTC-btc", chain: "btc", decimals: 8, backs: "BTC" }],
+      chainAssets: [{ id: "BTC-btc", chain: "btc", decimals: 8, backs: "BTC" }, ...(p.usdc ? [{ id: "USDC-eth", chain: "eth", decimals: 6, backs: "USDC" }] : [])],
       chains: [{
         anchor: {
-          chain: "btc", caip2: "bip122:0f9188f13cb7b2c71f2a335e3a4fc328", height, hash: block.hash, time: block.time, ruleTime: block.time, rule: "median-time-past",
+          chain: "btc", caip2: "bip122:0f9188f13cb7b2c71f2a335e3a4fc328", height, hash: block.hash, time: block.time, ruleTime: block.time, rule: "block-time",
           finality: "6 confirmations", skewSeconds: anchored ? 120 : 20_000, maxSkewSeconds: 10_800, anchored,
         },
         totals: { "BTC-btc": reserves }, countedWallets: ADDRESSES.length, excluded: [], addressEntries: ADDRESSES, discrepancies: [],
-      }],
+      }, ...(p.usdc ? [{
+        anchor: {
+          chain: "eth", caip2: "eip155:1", height: eth.height, hash: eth.hash, time: eth.time, ruleTime: eth.time, rule: "block-time" as const,
+          finality: "finalized tag", skewSeconds: 12, maxSkewSeconds: 600, anchored: true,
+        },
+        totals: { "USDC-eth": (usdcTotal * (spec.usdcCoverageBps ?? 10_000n)) / 10_000n }, countedWallets: 1, excluded: [], addressEntries: [ETH_ADDRESS], discrepancies: [],
+      }] : [])],
     });
     const c = signCheckpoint(document, key);
     await saveCheckpoint(store, {
       seq: document.seq, digest: c.digest, previousDigest, snapshotId: snap.snapshotId, status: document.status, invalidates: null,
-      kid: key.jwk.kid, signed: formatSignedCheckpoint(c), anchors: [{ chain: "btc", height, hash: block.hash }],
+      kid: key.jwk.kid, signed: formatSignedCheckpoint(c), anchors: [{ chain: "btc", height, hash: block.hash }, ...(p.usdc ? [{ chain: "eth", height: eth.height, hash: eth.hash }] : [])],
     });
     signed.push(c);
     files.push(formatSignedCheckpoint(c));
@@ -125,7 +139,7 @@ export async function createPublicFixture(p: {
   }
   const proof = last ? JSON.stringify(await loadProof(store, { snapshotId: last.snapshotId, accountId: last.accountId }), null, 2) : "";
   return {
-    dir, configPath, config, store, key, signed, files, accountIds, addresses: ADDRESSES,
+    dir, configPath, config, store, key, signed, files, accountIds, addresses: p.usdc ? [...ADDRESSES, ETH_ADDRESS] : ADDRESSES,
     proof: { text: proof, accountId: last?.accountId ?? "", balance: last?.balance ?? "" },
     async close() {
       await store.close();

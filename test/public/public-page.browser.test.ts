@@ -23,8 +23,8 @@ const logger = createLogger({ level: process.env.TEST_LOG ?? "silent" });
 
 type Site = { fx: PublicFixture; server: ServeServer };
 
-async function startSite(checkpoints: FixtureCheckpoint[], publicSection?: Record<string, unknown>, lastAgoS?: number): Promise<Site> {
-  const fx = await createPublicFixture({ checkpoints, publicSection, lastAgoS });
+async function startSite(checkpoints: FixtureCheckpoint[], publicSection?: Record<string, unknown>, lastAgoS?: number, usdc = false): Promise<Site> {
+  const fx = await createPublicFixture({ checkpoints, publicSection, lastAgoS, usdc });
   const server = await startServeServer({ store: fx.store, config: fx.config, logger }, { port: 0, host: "127.0.0.1", publicOnly: true });
   return { fx, server };
 }
@@ -54,11 +54,12 @@ describe("transparency page in Chromium", () => {
   let browser: Browser;
   let site: Site;
   const COVERAGES = [11_000n, 10_400n, 12_500n, 10_800n, 11_234n];
+  const USDC_COVERAGES = [10_200n, 10_150n, 10_050n, 10_300n, 10_120n];
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-    site = await startSite(COVERAGES.map((coverageBps) => ({ coverageBps })));
+    site = await startSite(COVERAGES.map((coverageBps, i) => ({ coverageBps, usdcCoverageBps: USDC_COVERAGES[i] })), undefined, undefined, true);
   });
   afterAll(async () => {
     await browser?.close();
@@ -82,10 +83,16 @@ describe("transparency page in Chromium", () => {
       expect(cells[5]).toBe("covered");
       expect(await page.textContent("#anchors tbody")).toContain(latest.anchors[0]!.hash);
       expect(await page.textContent("#assurance")).toBe("Assurance: automated self-attestation, not an audit.");
-      expect(await page.textContent("#scope")).toContain("2 entries");
-      // The chart: one line for BTC through five checkpoints, 100% drawn.
+      expect(await page.textContent("#scope")).toContain("3 entries");
+      // The second asset (USDC, 6 decimals) in its own row.
+      const usdc = latest.assets[1]!;
+      const usdcCells = await page.$$eval("#assets tbody tr:nth-child(2) td", (tds) => tds.map((t) => t.textContent ?? ""));
+      expect(usdcCells.slice(0, 3).map(plain)).toEqual(["USDC", formatUnits(BigInt(usdc.reserves!), 6), formatUnits(BigInt(usdc.liabilities), 6)]);
+      expect(await page.textContent("#anchors tbody")).toContain("eip155:1");
+      // The chart: one line per asset through five checkpoints, 100% drawn.
       expect(await page.locator("#chart svg polyline[data-asset=BTC]").count()).toBe(1);
-      expect(await page.locator("#chart svg circle").count()).toBe(5);
+      expect(await page.locator("#chart svg polyline[data-asset=USDC]").count()).toBe(1);
+      expect(await page.locator("#chart svg circle").count()).toBe(10);
       expect(await page.locator("#chart svg line.par").count()).toBe(1);
       expect(await page.locator("#history tbody tr").count()).toBe(5);
       expect(await page.textContent("#chains tbody")).toContain("54");

@@ -12,7 +12,7 @@ import { formatAge, formatBps, formatSigned, formatTime, formatUnitsText } from 
 import { CHECKS, verifyCheckpointChain, type PublishedKey } from "./verify-checkpoint-chain.js";
 
 const HISTORY_LIMIT = 100;
-const SERIES_COLOURS = ["#2f6fba", "#c0392b", "#16a085", "#8e44ad", "#d35400", "#2c3e50"];
+const SERIES_COLOURS = ["#2f6fba", "#16a085", "#c0392b", "#8e44ad", "#d35400", "#2c3e50"];
 
 type State = {
   latest: SignedCheckpoint | null;
