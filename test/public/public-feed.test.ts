@@ -48,6 +48,8 @@ describe("public feed over HTTP", () => {
     const again = await fetch(`${url}/public/v1/checkpoints/2.json`, { headers: { "if-none-match": `"${fx.signed[1]!.digest}"` } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe("");
+    for (const inm of [`"x", W/"${fx.signed[1]!.digest}"`, "*"]) expect((await fetch(`${url}/public/v1/checkpoints/2.json`, { headers: { "if-none-match": inm } })).status, inm).toBe(304);
+    expect((await fetch(`${url}/public/v1/checkpoints/2.json`, { headers: { "if-none-match": `"${fx.signed[0]!.digest}"` } })).status).toBe(200);
     for (const bad of ["0.json", "5.json", "01.json", "1", "1.json.bak", "latest", "..%2f1.json", "1.json/x"]) {
       expect((await fetch(`${url}/public/v1/checkpoints/${bad}`)).status, bad).toBe(404);
     }
@@ -121,6 +123,16 @@ describe("public feed over HTTP", () => {
     // The internal API (wallets, balance history) stays behind a key.
     const gql = await fetch(`${url}/graphql?query=${encodeURIComponent("{ wallets { nodes { address } } }")}`);
     expect(gql.status).toBe(401);
+  });
+
+  it("a checkpoint appended while the server runs is served within the feed's refresh (about a second)", async () => {
+    const before = await (await fetch(`${url}/public/v1/checkpoints/latest.json`)).text();
+    expect(before).toBe(fx.files[3]);
+    const added = await fx.append({ coverageBps: 10_777n });
+    await expect.poll(async () => (await fetch(`${url}/public/v1/checkpoints/latest.json`)).headers.get("etag"), { timeout: 5000, interval: 200 }).toBe(`"${added.digest}"`);
+    expect(await (await fetch(`${url}/public/v1/checkpoints/5.json`)).text()).toBe(fx.files[4]);
+    const list = (await (await fetch(`${url}/public/v1/checkpoints?limit=1`)).json()) as { checkpoints: Array<{ seq: number; previousDigest: string }> };
+    expect(list.checkpoints).toMatchObject([{ seq: 5, previousDigest: fx.signed[3]!.digest }]);
   });
 });
 

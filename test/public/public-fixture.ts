@@ -33,6 +33,8 @@ export type PublicFixture = {
   accountIds: string[];
   /** Every wallet address of the scope (none may appear in any public response). */
   addresses: string[];
+  /** Appends one more checkpoint (a new snapshot now), as a running platform would. */
+  append(spec: FixtureCheckpoint): Promise<SignedCheckpoint>;
   close(): Promise<void>;
 };
 
@@ -83,9 +85,7 @@ export async function createPublicFixture(p: {
   const accountIds: string[] = [];
   let previousDigest: string | null = null;
   let last: { snapshotId: string; accountId: string; balance: string } | undefined;
-  for (let i = 0; i < p.checkpoints.length; i++) {
-    const spec = p.checkpoints[i]!;
-    const asOfS = lastAt - (p.checkpoints.length - 1 - i) * 3600;
+  const append = async (spec: FixtureCheckpoint, i: number, asOfS: number): Promise<void> => {
     const asOf = new Date(asOfS * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
     const rows = ["account_id,asset,amount"];
     let total = 0n;
@@ -136,11 +136,16 @@ export async function createPublicFixture(p: {
     files.push(formatSignedCheckpoint(c));
     previousDigest = c.digest;
     last = { snapshotId: snap.snapshotId, accountId: `acct-${i}-7-${(7 * 7919) % 1000}`, balance: String(100_000_000 + 7 * 12_345_678 + i * 1_000_001) };
-  }
+  };
+  for (let i = 0; i < p.checkpoints.length; i++) await append(p.checkpoints[i]!, i, lastAt - (p.checkpoints.length - 1 - i) * 3600);
   const proof = last ? JSON.stringify(await loadProof(store, { snapshotId: last.snapshotId, accountId: last.accountId }), null, 2) : "";
   return {
     dir, configPath, config, store, key, signed, files, accountIds, addresses: p.usdc ? [...ADDRESSES, ETH_ADDRESS] : ADDRESSES,
     proof: { text: proof, accountId: last?.accountId ?? "", balance: last?.balance ?? "" },
+    async append(spec) {
+      await append(spec, signed.length, Math.floor(Date.now() / 1000) - 1);
+      return signed[signed.length - 1]!;
+    },
     async close() {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

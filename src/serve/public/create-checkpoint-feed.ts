@@ -1,5 +1,5 @@
 import type { CheckpointDocument, SignedCheckpoint } from "../../reconcile/checkpoint-document.js";
-import { loadCheckpoint, loadCheckpoints } from "../../store/checkpoints.js";
+import { loadCheckpoint, loadCheckpointTip, loadCheckpoints } from "../../store/checkpoints.js";
 import type { Store } from "../../store/open-store.js";
 import { buildCheckpointSummary, type CheckpointSummaryJson } from "./build-checkpoint-summary.js";
 
@@ -36,6 +36,9 @@ export function createCheckpointFeed(ctx: { store: Store }, p: { refreshMs?: num
   let inflight: Promise<FeedState> | undefined;
 
   async function refresh(): Promise<FeedState> {
+    // Append-only, and a supersession is itself a new checkpoint: an unchanged tip means nothing changed.
+    const tip = await ctx.store.read((q) => loadCheckpointTip(q), { timeoutMs: 2000 });
+    if (tip?.seq === state.latest?.seq && tip?.digest === state.latest?.digest) return state;
     const summaries = await loadCheckpoints(ctx.store);
     const bySeq = new Map<number, FeedEntry>();
     for (const s of summaries) {

@@ -62,7 +62,7 @@ export function registerPublicRoutes(router: Router, ctx: { store: Store; config
       b = { etag, ok: { status: 200, headers, body: entry.bytes }, notModified: { status: 304, headers, body: "" } };
       byCache.set(cache, b);
     }
-    return r.req.headers["if-none-match"] === b.etag ? b.notModified : b.ok;
+    return matchesEtag(r.req.headers["if-none-match"], b.etag) ? b.notModified : b.ok;
   };
   const json = (value: unknown, cache: string): RouteResponse => ({ status: 200, headers: { ...FEED_HEADERS, "cache-control": cache }, body: JSON.stringify(value) });
 
@@ -115,10 +115,20 @@ export function registerPublicRoutes(router: Router, ctx: { store: Store; config
     const a = assets.get(path);
     if (!a) throw new NotFoundError();
     const headers = { ...PAGE_HEADERS, "content-type": a.contentType, etag: a.etag };
-    return r.req.headers["if-none-match"] === a.etag ? { status: 304, headers, body: "" } : { status: 200, headers, body: a.body };
+    return matchesEtag(r.req.headers["if-none-match"], a.etag) ? { status: 304, headers, body: "" } : { status: 200, headers, body: a.body };
   });
   router.add(["GET"], "/", page("/"));
   router.add(["GET"], "/public/page.css", page("/public/page.css"));
   router.addPrefix(["GET"], ASSET_PREFIX, async (r) => page(r.url.pathname)(r));
   return { feed };
+}
+
+/** Whether an `If-None-Match` header (a list, weak or strong, or `*`) names `etag` (RFC 9110 weak comparison). */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header === etag) return true;
+  return header.split(",").some((t) => {
+    const v = t.trim();
+    return v === "*" || v === etag || v === `W/${etag}`;
+  });
 }
