@@ -36,6 +36,7 @@ export const startBitcoinDemo: StartDemoPart = async () => {
     chains: { btc: { chain: "bitcoin-regtest", rpc: [env("BACKSTOP_DEMO_BTC_RPC_URL")], finalityDepth: 6, pollIntervalMs: 500 } },
     secrets: { BACKSTOP_DEMO_BTC_RPC_URL: node.authUrl },
     assets: { BTC: { chain: "btc", decimals: 8, native: true, backs: "BTC" } },
+    liabilityAssets: { BTC: { decimals: 8 } },
     wallets: [
       { label: "btc-hot", chain: "btc", address: hot.address },
       { label: "btc-cold", chain: "btc", descriptor: cold.descriptor, gapLimit: 5 },

@@ -56,6 +56,7 @@ export const startEvmDemo: StartDemoPart = async () => {
       "ETH.base": { chain: "base", decimals: 18, native: true, symbol: "ETH", backs: "ETH" },
       "USDD.base": { chain: "base", decimals: 6, address: base.usdd, symbol: "USDD", backs: "USDD" },
     },
+    liabilityAssets: { ETH: { decimals: 18 }, USDD: { decimals: 6 } },
     wallets: [
       { label: "eth-hot", chain: "ethereum", address: hot },
       { label: "eth-cold", chain: "ethereum", address: cold },

@@ -62,7 +62,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       chains: Object.assign({}, ...parts.map((x) => x.chains)),
       assets: Object.assign({}, ...parts.map((x) => x.assets)),
       // Liabilities are owed in these; each chain asset says which one it backs (ETH and USDD on two chains).
-      liabilityAssets: { BTC: { decimals: 8 }, ETH: { decimals: 18 }, USDD: { decimals: 6 }, SOL: { decimals: 9 }, USDC: { decimals: 6 }, PYUSD: { decimals: 6 } },
+      liabilityAssets: Object.assign({}, ...parts.map((x) => x.liabilityAssets)),
       checkpoints: {
         signingKey: { env: "BACKSTOP_DEMO_CHECKPOINT_KEY" },
         keys: [{ x: signingKey.jwk.x, notBefore: new Date(Math.floor(Date.now() / 1000) * 1000 - 86_400_000).toISOString().replace(".000Z", "Z") }],

@@ -67,6 +67,7 @@ export const startSolanaDemo: StartDemoPart = async () => {
       USDC: { chain: "sol", decimals: 6, address: usdc.toBase58(), tokenProgram: "spl-token", backs: "USDC" },
       PYUSD: { chain: "sol", decimals: 6, address: pyusd.toBase58(), tokenProgram: "token-2022", backs: "PYUSD" },
     },
+    liabilityAssets: { SOL: { decimals: 9 }, USDC: { decimals: 6 }, PYUSD: { decimals: 6 } },
     wallets: [
       { label: "sol-hot", chain: "sol", address: hot.publicKey.toBase58() },
       { label: "sol-cold", chain: "sol", address: cold.publicKey.toBase58() },

@@ -7,6 +7,8 @@ export type DemoPart = {
   name: string;
   chains: Record<string, ChainConfigInput>;
   assets: Record<string, AssetConfigInput>;
+  /** The liability assets this part's chain assets back (`assets.<id>.backs`), with their decimals. */
+  liabilityAssets: Record<string, { decimals: number }>;
   wallets: WalletConfigInput[];
   /**
    * Values of the environment references (`{ env: NAME }`) in this part's config: the demo writes

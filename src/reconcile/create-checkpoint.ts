@@ -29,6 +29,8 @@ export type CreateCheckpointContext = {
   fetchAnchorBalances?: FetchAnchorBalances;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
+  /** Filled with the last attempt's milliseconds per phase (anchors, reserves, fullRead, document, signature, save): the benchmark's figures. */
+  timings?: Record<string, number>;
 };
 
 export type CreateCheckpointParameters = {
@@ -76,7 +78,8 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       }
       invalidates = current.seq;
     }
-    const read = await readAnchoredReserves(ctx, { snapshot, asOf });
+    const timings = ctx.timings ?? {};
+    const read = await readAnchoredReserves(ctx, { snapshot, asOf, timings });
     if (read.kind === "wait") {
       if (p.wait === false) throw new NotFinalizedPastError({ chains: read.chains, asOf: snapshot.asOf });
       await (ctx.sleep ?? defaultSleep)(p.pollMs ?? 2000, ctx.signal);
@@ -84,7 +87,10 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       attempt = -1; // waiting is not a failed attempt
       continue;
     }
+    let t = performance.now();
     const chains = await applyFullReads(ctx, read.chains);
+    timings.fullRead = performance.now() - t;
+    t = performance.now();
     const document = buildCheckpointDocument({
       seq: (read.tip?.seq ?? 0) + 1,
       previousDigest: read.tip?.digest ?? null,
@@ -94,7 +100,11 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       chainAssets: resolveBacking(config),
       chains,
     });
+    timings.document = performance.now() - t;
+    t = performance.now();
     const signed = signCheckpoint(document, key);
+    timings.signature = performance.now() - t;
+    t = performance.now();
     try {
       await saveCheckpoint(store, {
         seq: document.seq, digest: signed.digest, previousDigest: document.previousDigest, snapshotId: snapshot.snapshotId, status: document.status,
@@ -107,6 +117,7 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       if (attempt >= 4) throw new CheckpointConflictError({ seq: document.seq, cause: err });
       continue;
     }
+    timings.save = performance.now() - t;
     return { created: true, stored: (await loadCheckpoint(store, { seq: document.seq }))!, signed };
   }
 }
@@ -132,10 +143,12 @@ type ReadResult =
   | { kind: "ready"; tip: { seq: number; digest: string } | undefined; chains: Array<ChainReserves & { evmPairs?: Array<{ walletId: number; wallet: string; label: string; asset: string; store: bigint }> }> };
 
 /** Anchors and reserves of every chain, in one store snapshot. */
-async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot: SnapshotSummary; asOf: number }): Promise<ReadResult> {
+async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot: SnapshotSummary; asOf: number; timings: Record<string, number> }): Promise<ReadResult> {
   const { config } = ctx;
   return ctx.store.read(async (q) => {
     const waiting: Array<{ chain: string; finalized: number | null }> = [];
+    p.timings.anchors = 0;
+    p.timings.reserves = 0;
     const chains: Extract<ReadResult, { kind: "ready" }>["chains"] = [];
     for (const [key, chain] of Object.entries(config.chains).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const kind = chain.descriptor.kind;
@@ -144,10 +157,12 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
       // after T in reserves (deposits after the snapshot, not in its liabilities). Times that go backwards
       // are handled by the rule itself (the block before the first block after T).
       const rule: AnchorRule = "block-time";
+      let t = performance.now();
       const cursor = await loadChainCursor(q, { chain: key });
       const finalized = cursor?.finalizedHeight ?? null;
       const headers = finalized === null ? [] : await loadAnchorHeaders(q, { chain: key, asOf: p.asOf, upTo: finalized, lookback: 1 });
       const choice = chooseAnchor({ headers, finalizedHeight: finalized, asOf: p.asOf, rule });
+      p.timings.anchors += performance.now() - t;
       if (choice.kind === "wait") {
         waiting.push({ chain: key, finalized });
         continue;
@@ -160,8 +175,9 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
         finality: kind === "bitcoin" ? `${chain.finalityDepth} confirmations` : kind === "solana" ? "finalized commitment" : chain.descriptor.finalizedTag ? "finalized block tag" : `${chain.finalityDepth} blocks deep`,
         skewSeconds: skew, maxSkewSeconds: maxSkew, anchored: skew <= maxSkew,
       };
-      const reserves = await loadReservesAt(q, { chain: key, height: choice.height });
+      t = performance.now();
       const assets = Object.values(config.assets).filter((a) => a.chain === key);
+      const reserves = await loadReservesAt(q, { chain: key, height: choice.height, assets: assets.map((a) => a.id) });
       const totals: Record<string, bigint> = {};
       const counted = reserves.wallets.filter((w) => w.counted);
       const evmPairs: NonNullable<Extract<ReadResult, { kind: "ready" }>["chains"][number]["evmPairs"]> = [];
@@ -173,6 +189,7 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
         }
       }
       for (const a of assets) totals[a.id] ??= 0n;
+      p.timings.reserves += performance.now() - t;
       chains.push({
         anchor, totals, countedWallets: counted.length,
         excluded: reserves.wallets.filter((w) => !w.counted).map((w) => ({ wallet: w.label, reason: w.countedReason ?? w.reason ?? "not counted" })),

@@ -50,7 +50,8 @@ async function computeLiveFigures(ctx: CheckpointRoundContext): Promise<LiveCove
     for (const key of Object.keys(ctx.config.chains)) {
       const cursor = await loadChainCursor(q, { chain: key });
       if (cursor?.finalizedHeight == null) return []; // a chain with nothing final: no live figure yet
-      const r = await loadReservesAt(q, { chain: key, height: cursor.finalizedHeight });
+      const assets = Object.values(ctx.config.assets).filter((a) => a.chain === key).map((a) => a.id);
+      const r = await loadReservesAt(q, { chain: key, height: cursor.finalizedHeight, assets });
       const totals: Record<string, bigint> = {};
       for (const m of r.balances.values()) for (const [asset, v] of m) totals[asset] = (totals[asset] ?? 0n) + v;
       chains[key] = { height: cursor.finalizedHeight, totals };

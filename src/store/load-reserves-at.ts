@@ -1,5 +1,5 @@
 import type { ReadQuery } from "./open-store.js";
-import { loadWalletStates, type WalletStatus } from "./wallet-states.js";
+import { computeWalletCounted, type WalletSource, type WalletStateName, type WalletStatus } from "./wallet-states.js";
 
 /** Every wallet of a chain at a height, whether it counts there, and the counted ones' exact balances (base units). */
 export type ReservesAt = {
@@ -14,22 +14,48 @@ export type ReservesAt = {
  * wallet's lifecycle state at that height (computeWalletCounted: pending and removed wallets are not
  * counted, with their reason). Call inside Store.read so the states and balances are one snapshot.
  */
-export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: number }): Promise<ReservesAt> {
-  const wallets = await loadWalletStates(q, { chain: p.chain, atHeight: p.height });
-  const counted = new Set(wallets.filter((w) => w.counted).map((w) => w.walletId));
-  const rows = await q.raw(
-    `SELECT wallet_id, asset, balance_after FROM (
-       SELECT wallet_id, asset, balance_after, ROW_NUMBER() OVER (PARTITION BY wallet_id, asset ORDER BY height DESC, id DESC) AS rn
-       FROM balance_changes WHERE chain = ? AND height <= ?) x WHERE rn = 1`,
-    [p.chain, p.height],
+export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: number; assets: readonly string[] }): Promise<ReservesAt> {
+  // loadWalletStates' rules (computeWalletCounted; no state row: pending), in one raw statement: at 100,000
+  // wallets the query builder's row mapping cost more than the balance seeks.
+  const stateRows = await q.raw(
+    `SELECT w.id, w.chain, w.label, w.kind, w.address, w.descriptor, s.state, s.reason, s.birthday, s.exact_from, s.source, s.active_height, s.removed_height,
+       CASE WHEN s.wallet_id IS NULL THEN 0 ELSE 1 END AS has_state
+     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id WHERE w.chain = ? ORDER BY w.label`,
+    [p.chain],
   );
+  const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const wallets: WalletStatus[] = stateRows.map((r) => {
+    const has = Number(r.has_state) === 1;
+    const w: WalletStatus = {
+      walletId: Number(r.id), chain: String(r.chain), label: String(r.label), kind: String(r.kind),
+      address: r.address == null ? null : String(r.address), descriptor: r.descriptor == null ? null : String(r.descriptor),
+      state: has ? (String(r.state) as WalletStateName) : "pending", reason: has ? (r.reason == null ? null : String(r.reason)) : "not yet seen by the chain's follower",
+      birthday: n(r.birthday), exactFrom: n(r.exact_from), source: r.source == null ? null : (String(r.source) as WalletSource),
+      activeHeight: n(r.active_height), removedHeight: n(r.removed_height),
+    };
+    const c = computeWalletCounted(w, p.height);
+    w.counted = c.counted;
+    w.countedReason = c.reason;
+    return w;
+  });
+  const counted = new Set(wallets.filter((w) => w.counted).map((w) => w.walletId));
   const balances = new Map<number, Map<string, bigint>>();
-  for (const r of rows) {
-    const id = Number(r.wallet_id);
-    if (!counted.has(id)) continue;
-    let m = balances.get(id);
-    if (!m) balances.set(id, (m = new Map()));
-    m.set(String(r.asset), BigInt(String(r.balance_after)));
+  // One index seek per (wallet, asset) on balance_changes_wallet (chain, wallet_id, asset, height): the cost
+  // grows with the number of wallets, not with the history's length (a window over every row did not).
+  for (const asset of p.assets) {
+    const rows = await q.raw(
+      `SELECT w.id AS wallet_id, (SELECT b.balance_after FROM balance_changes b
+         WHERE b.chain = w.chain AND b.wallet_id = w.id AND b.asset = ? AND b.height <= ? ORDER BY b.height DESC, b.id DESC LIMIT 1) AS balance_after
+       FROM wallets w WHERE w.chain = ?`,
+      [asset, p.height, p.chain],
+    );
+    for (const r of rows) {
+      const id = Number(r.wallet_id);
+      if (!counted.has(id) || r.balance_after == null) continue;
+      let m = balances.get(id);
+      if (!m) balances.set(id, (m = new Map()));
+      m.set(asset, BigInt(String(r.balance_after)));
+    }
   }
   return { wallets, balances };
 }

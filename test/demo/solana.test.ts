@@ -19,7 +19,7 @@ describe("the demo's Solana part", () => {
     const part = await startSolanaDemo({ dir, logger });
     const store = await openStore({ sqlitePath: join(dir, "demo.db") });
     try {
-      const config = resolveConfig({ input: { chains: part.chains, assets: part.assets, wallets: part.wallets }, path: "(demo)", env: {} });
+      const config = resolveConfig({ input: { chains: part.chains, assets: part.assets, liabilityAssets: part.liabilityAssets, wallets: part.wallets }, path: "(demo)", env: {} });
       expect(validateChainConfig(config)).toEqual([]);
       const indexer = createIndexer({ config, chainKey: "sol", store, logger });
       const table = async () => {

@@ -10,7 +10,8 @@ import { buildJwks } from "../../src/reconcile/build-jwks.js";
 import { createCheckpoint } from "../../src/reconcile/create-checkpoint.js";
 import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
-import { loadCheckpoints, loadHeaderPins, rollbackTo, saveBlock, saveFinalizedHeight, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
+import { runCheckpointRound } from "../../src/reconcile/follow-checkpoints.js";
+import { loadCheckpoints, loadHeaderPins, loadLiveCoverage, rollbackTo, saveBlock, saveFinalizedHeight, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../helpers/stores.js";
 
 const T0 = 1_700_000_000;
@@ -170,6 +171,51 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     // The store refuses edits of the history.
     await expect(store.raw("UPDATE checkpoints SET status = 'covered' WHERE seq = 1")).rejects.toThrow(/append-only/);
     await expect(store.raw("DELETE FROM checkpoints WHERE seq = 1")).rejects.toThrow(/append-only/);
+  });
+
+  it("a reorg below the anchor during creation: the write is refused and the checkpoint is built again on the canonical block", async () => {
+    const file = join(dir, "l3.csv");
+    writeFileSync(file, "account_id,asset,amount\nu9,ETH,1\n");
+    await importSnapshot({ store, logger, now: () => new Date((T0 + 100_002) * 1000) }, { source: file, format: "csv", asOf: new Date((T0 + 6300) * 1000).toISOString(), assets: resolveSnapshotAssets(cfg), snapshotId: "snap-3" });
+    let reads = 0;
+    const seen: string[] = [];
+    const fetchAnchorBalances = async (q: { chain: string; height: number; hash: string; pairs: ReadonlyArray<{ wallet: string; asset: string }> }) => {
+      seen.push(q.hash);
+      if (reads++ === 0) {
+        // Between the read and the write: the chain is rolled back below the anchor and re-indexed on branch "q".
+        await rollbackTo(store, { chain: "eth", height: 19 });
+        for (let h = 20; h <= 30; h++) {
+          const b = block("eth", h, 300, "q");
+          if (h === 20) b.parentHash = block("eth", 19, 300).hash;
+          await saveBlock(store, { block: b, changes: [] });
+        }
+        await saveFinalizedHeight(store, { chain: "eth", finalizedHeight: 25 });
+      }
+      // The node agrees with the store (no discrepancy): the balances set at height 2.
+      const wallets = await store.raw("SELECT id, address FROM wallets WHERE chain = 'eth'");
+      return Promise.all(q.pairs.map(async (pair) => {
+        const id = Number(wallets.find((w) => String(w.address) === pair.wallet)!.id);
+        const [r] = await store.raw("SELECT balance_after FROM balance_changes WHERE wallet_id = ? AND asset = ? AND height <= ? ORDER BY height DESC, id DESC LIMIT 1", [id, pair.asset, q.height]);
+        return r ? BigInt(String(r.balance_after)) : 0n;
+      }));
+    };
+    const r = await createCheckpoint({ store, config: cfg, fetchAnchorBalances }, { snapshotId: "snap-3", wait: false });
+    expect(seen).toEqual([block("eth", 21, 300, "r").hash, block("eth", 21, 300, "q").hash]);
+    expect(r.signed.document.anchors.find((a) => a.chain === "eth")!.hash).toBe(block("eth", 21, 300, "q").hash);
+    expect(r.signed.document.discrepancies).toEqual([]);
+    const rows = await store.raw("SELECT hash FROM checkpoint_anchors WHERE seq = ? AND chain = 'eth'", [r.stored.seq]);
+    expect(rows.map((x) => String(x.hash))).toEqual([block("eth", 21, 300, "q").hash]);
+  });
+
+  it("a reconciliation round (what `start` runs): nothing new to checkpoint, live coverage per liability asset at the finalized heights", async () => {
+    const r = await runCheckpointRound({ store, config: cfg, now: () => 1234 }, { checkpoints: true });
+    expect(r.created).toEqual([]);
+    expect(r.waiting).toEqual([]);
+    const live = await loadLiveCoverage(store);
+    // The latest snapshot is snap-3 (same as-of, imported last): ETH 1 owed; reserves at eth's finalized 25.
+    expect(live).toEqual([
+      { asset: "ETH", snapshotId: "snap-3", decimals: 18, liabilities: 10n ** 18n, reserves: 5n * 10n ** 18n, coverageBps: 50_000n, status: "covered", heights: { btc: 18, eth: 25 }, computedAtMs: 1234, label: "live" },
+    ]);
   });
 
   it("refuses a signing key that is not published for the snapshot's time", async () => {
