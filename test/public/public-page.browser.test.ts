@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatUnits } from "../../src/lib/amounts.js";
@@ -18,7 +19,9 @@ import { createPublicFixture, type FixtureCheckpoint, type PublicFixture } from 
 
 const CHROMIUM = "/usr/bin/chromium";
 const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const SCREENSHOT = resolve(__dirname, "../../docs/public-page.png");
+// The screenshot checked into docs/ is refreshed on request only (a test run leaves the tree clean):
+// UPDATE_SCREENSHOT=1 npx vitest run test/public/public-page.browser.test.ts
+const SCREENSHOT = process.env.UPDATE_SCREENSHOT ? resolve(__dirname, "../../docs/public-page.png") : join(tmpdir(), `backstop-public-page-${process.pid}.png`);
 const logger = createLogger({ level: process.env.TEST_LOG ?? "silent" });
 
 type Site = { fx: PublicFixture; server: ServeServer };
@@ -103,6 +106,7 @@ describe("transparency page in Chromium", () => {
       expect(await resultText(page)).toMatch(/^verified: your balance is included/);
       mkdirSync(resolve(SCREENSHOT, ".."), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(statSync(SCREENSHOT).size).toBeGreaterThan(50_000);
       const origin = new URL(site.server.url).origin;
       expect(requests.length).toBeGreaterThan(8);
       expect(requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
