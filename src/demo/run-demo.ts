@@ -125,7 +125,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
           "every command works against the demo's store, while it runs and after it stops, e.g.:",
           `  ${buildDemoCliCommand({ dir, command: "balances" })}`,
           "  (or status, liabilities list, checkpoint list, ...)",
-          "a signed checkpoint of the snapshot follows once every chain has finalized a block after its time (about a minute)",
+          "checkpoints: each round tries to checkpoint the snapshot; one is created (and verified here) once every chain",
+          "  has finalized a block after the snapshot's time. The local EVM and Solana chains keep their own fixed clocks",
+          `  (2023 block times), so in this demo it keeps waiting: ${buildDemoCliCommand({ dir, command: "checkpoint create --no-wait" })} says which chains`,
           "following the local chains; Ctrl-C to stop",
         ].join("\n"));
       }
