@@ -104,6 +104,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
           const v = verifyCheckpoints([{ name: `checkpoint ${c.stored.seq}`, text: c.stored.signed }], { jwks: buildJwks(config.checkpoints.keys) });
           out([`\ncheckpoint ${c.stored.seq} created and signed; verified (digest, Ed25519 signature, published key): ${v.checked.length === 1 ? "ok" : "FAILED"}`, ...formatCheckpoint(c.signed)].join("\n"));
           out(`  check it yourself: ${buildDemoCliCommand({ dir, command: `checkpoint show ${c.stored.seq} --json` })} > cp.json && ${buildDemoCliCommand({ dir, command: "checkpoint verify cp.json" })}`);
+          if (api) out(`  or in your browser: ${api.server.url}/ (the transparency page: "Verify checkpoints")`);
           announcedCheckpoint = true;
         }
         if (!announcedCheckpoint && round.waiting.length) p.logger.info({ msg: "checkpoint waiting for finality", snapshots: round.waiting });

@@ -9,8 +9,8 @@ export type DemoServer = { server: ServeServer; lines: string[]; close(): Promis
 
 /**
  * Starts the API server for the demo on 127.0.0.1:8787 (a free port if that one is taken), on a
- * separate SQLite connection (a reader), and returns lines showing its URL, the demo key (created at
- * this start, valid for this run only) and one example query.
+ * separate SQLite connection (a reader), and returns lines showing the transparency page's URL, the
+ * API's URL, the demo key (created at this start, valid for this run only) and one example query.
  */
 export async function startDemoServer(p: { config: ResolvedConfig; logger: Logger; key: NewApiKey; chain: string }): Promise<DemoServer> {
   const store: Store = await openStore({ sqlitePath: p.config.store.sqlitePath });
@@ -26,6 +26,7 @@ export async function startDemoServer(p: { config: ResolvedConfig; logger: Logge
   }
   const query = `{ balances(chain: "${p.chain}", finalized: false) { nodes { wallet asset { id } amount { value decimals display } block { height hash finalized } } } }`;
   const lines = [
+    `transparency page: ${server.url}/  (public feed: ${server.url}/public/v1/checkpoints/latest.json, keys: ${server.url}/.well-known/backstop-keys.json)`,
     `GraphQL API: ${server.url}/graphql  (metrics: ${server.url}/metrics, health: ${server.url}/healthz)`,
     `demo API key (scopes read, metrics; made at this start, valid for this run only): ${p.key.key}`,
     "example query:",
@@ -36,6 +37,10 @@ export async function startDemoServer(p: { config: ResolvedConfig; logger: Logge
   const res = await fetch(`${server.url}/graphql`, { method: "POST", headers: { authorization: `Bearer ${p.key.key}`, "content-type": "application/json" }, body: JSON.stringify({ query }) });
   const answer = (await res.json()) as { data?: { balances?: { nodes: unknown[] } } };
   lines.push(`  → HTTP ${res.status}, ${answer.data?.balances?.nodes.length ?? 0} balances of ${p.chain} (amounts as base-unit strings with decimals and display)`);
+  // The public status, asked once like the page does.
+  const pub = await fetch(`${server.url}/public/v1/status.json`);
+  const status = (await pub.json()) as { feed?: { headline?: { label: string; reasons: string[] } } };
+  lines.splice(1, 0, `  → HTTP ${pub.status}, public status ${status.feed?.headline?.label ?? "?"}: ${status.feed?.headline?.reasons.join("; ") ?? ""}`);
   return {
     server,
     lines,

@@ -12,6 +12,8 @@ import { ForbiddenError, HttpError, NotReadyError, QueryRejectedError, RateLimit
 import { createRateLimiter } from "./rate-limiter.js";
 import { readBody } from "./read-body.js";
 import { refreshStoreMetrics } from "./refresh-store-metrics.js";
+import { registerPublicRoutes } from "./public/register-public-routes.js";
+import { resolvePublicSettings } from "./public/public-settings.js";
 import { createRouter, type RouteRequest, type RouteResponse, type Router } from "./router.js";
 
 /** Headers on every response: nothing is cached, sniffed, framed or run as a page. */
@@ -31,8 +33,12 @@ export type StartServeServerParameters = {
   port?: number;
   /** Development mode: introspection and full validation messages. Same store, same keys. */
   dev?: boolean;
-  /** Extra routes (the public feed of a later issue mounts here, without GraphQL or a key). */
+  /** Extra routes. */
   routes?: (router: Router) => void;
+  /** Serve only the public feed and page (and health): no /graphql, no /metrics (`backstop serve --public`). */
+  publicOnly?: boolean;
+  /** The clock of the public feed's staleness and rate limits (tests). Default Date.now. */
+  nowMs?: () => number;
 };
 
 export type ServeServer = {
@@ -87,7 +93,10 @@ export async function startServeServer(ctx: { store: Store; config: ResolvedConf
         throw new NotReadyError({ cause });
       }
       return json(200, { status: "ready" });
-    })
+    });
+  // The public transparency feed and page (no key; aggregates only; its own per-address rate limit).
+  registerPublicRoutes(router, ctx, { settings: resolvePublicSettings(ctx.config), nowMs: p.nowMs });
+  if (!p.publicOnly) router
     .add(["GET"], "/metrics", async (r) => {
       authenticate(r, "metrics");
       await refreshStoreMetrics(ctx.store, { chains });
@@ -154,7 +163,7 @@ export async function startServeServer(ctx: { store: Store; config: ResolvedConf
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  ctx.logger.info({ msg: "API server listening", url: `http://${host}:${address.port}`, dev });
+  ctx.logger.info({ msg: p.publicOnly ? "public feed server listening" : "API server listening", url: `http://${host}:${address.port}`, dev });
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,

@@ -81,6 +81,8 @@ describe("npm start without a config (the local demo)", () => {
     expect(stdout).not.toMatch(/signature v1a? FAILED|v1a? FAILED/);
     // The API server: URL, a demo key made at this start, and an example query that answered.
     expect(stdout).toMatch(/GraphQL API: http:\/\/127\.0\.0\.1:\d+\/graphql/);
+    expect(stdout).toMatch(/transparency page: http:\/\/127\.0\.0\.1:\d+\/ /);
+    expect(stdout).toMatch(/→ HTTP 200, public status [A-Z ]+: /);
     const demoKey = /demo API key [^:]*: (bsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(stdout)?.[1];
     expect(demoKey).toBeDefined();
     expect(stdout).toMatch(/→ HTTP 200, 6 balances of sol/);
