@@ -32,3 +32,4 @@ export {
   type ProviderHealth,
   type ProviderHealthInput,
 } from "./chain-health.js";
+export * from "./movements.js";

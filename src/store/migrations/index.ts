@@ -3,11 +3,12 @@ import { migration0002 } from "./0002-liabilities.js";
 import { migration0003 } from "./0003-instance-locks.js";
 import { migration0004 } from "./0004-transfers.js";
 import { migration0005 } from "./0005-follower.js";
+import { migration0010 } from "./0010-movements.js";
 import { migration0009 } from "./0009-serve-indexes.js";
 import { migration0011 } from "./0011-proof-version.js";
 import type { Migration } from "./types.js";
 
 export type { Migration };
 
-/** Every migration, in id order. Ids: 1 core, 2 liabilities, 3 instance locks, 4 transfers, 5 follower, 9 API read indexes, 11 liabilities proof version. Ids 6-8 and 10 are reserved by branches in flight. */
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0009, migration0011];
+/** Every migration, in id order. Ids: 1 core, 2 liabilities, 3 instance locks, 4 transfers, 5 follower, 9 API read indexes, 10 movements, 11 liabilities proof version. Ids 6-8 are reserved by branches in flight. */
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0009, migration0010, migration0011];
