@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
+import { startMovementMatching } from "../reconcile/movements/start-movement-matching.js";
 import { createCliLogger, loadAppConfig, openConfigStore, requireChain, type GlobalOptions } from "./context.js";
 import { createProgress } from "./progress.js";
 
@@ -23,6 +24,8 @@ export function registerIndexCommand(program: Command) {
       process.once("SIGTERM", stop);
       const progress = createProgress({ label: chainKey, logger });
       try {
+        // Movement matching in every stored block's transaction (`start` also runs the timer for grace periods).
+        startMovementMatching({ store, config, logger }, { tickMs: 0 });
         const indexer = createIndexer({ config, chainKey, store, logger });
         await indexer.run({ once: o.once, to: o.to, signal: abort.signal, onProgress: progress.update });
         progress.done();

@@ -4,6 +4,7 @@ import { registerBalancesCommand } from "./balances-command.js";
 import { DEFAULT_CONFIG } from "./context.js";
 import { registerIndexCommand } from "./index-command.js";
 import { registerLiabilitiesCommands } from "./liabilities.js";
+import { registerMovementsCommands } from "./movements-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStartCommand } from "./start-command.js";
 import { registerStatusCommand } from "./status-command.js";
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   registerBalancesCommand(program);
   registerStatusCommand(program);
   registerLiabilitiesCommands(program);
+  registerMovementsCommands(program);
   registerServeCommand(program);
   registerApiKeyCommands(program);
   return program;

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
+import { startMovementMatching } from "../reconcile/movements/start-movement-matching.js";
 import { configExists, createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
 /** `backstop start`: with a config, index every configured chain; with none, the self-contained local demo. */
@@ -31,6 +32,8 @@ export function registerStartCommand(program: Command) {
       const readerStore = o.serve ? await openConfigStore(config) : undefined;
       const { startServeServer } = await import("../serve/create-serve-server.js");
       const server = readerStore ? await startServeServer({ store: readerStore, config, logger }).catch(async (err) => (await readerStore.close(), Promise.reject(err))) : undefined;
+      // Movement reconciliation runs on every stored block (and on a timer for grace periods and SLAs).
+      const stopMatching = startMovementMatching({ store, config, logger });
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
@@ -44,6 +47,7 @@ export function registerStartCommand(program: Command) {
         const failed = results.find((r) => r.status === "rejected");
         if (failed && failed.status === "rejected") throw failed.reason;
       } finally {
+        stopMatching();
         await server?.close();
         await readerStore?.close();
         await store.close();

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   CHAIN__WRONG_NETWORK: "The node serves another network than the chain descriptor (genesis hash or EVM chain id differs). Fatal for that chain.",
   // CLI
   CLI__INVALID_API_KEY_OPTION: "An option of `keys api-create` is invalid (name, scopes, expiry).",
+  CLI__INVALID_MOVEMENT_OPTION: "An option of `movements list` / `movements report` is invalid (outcome name, time, limit).",
   CLI__INVALID_ROW_COUNT: "--row-count is not a non-negative integer.",
   CLI__NOT_INDEXED: "The requested height is above the indexed tip (or below the first indexed block).",
   CLI__UNKNOWN_CHAIN: "--chain names no configured chain.",
