@@ -52,7 +52,9 @@ function sameParty(r: MovementRecord, leg: MatchLeg): boolean {
  * Unmatched legs: custody to custody → `internal`; else `pending` until final and past the grace period,
  * then `unexplained_outflow` / `unexplained_inflow`. Unmatched records: `pending` (or still `reorged`) until
  * the SLA has run out, then `missing_on_chain`. A matched movement's fee (the transaction's, on its first
- * out leg only, so a batch's fee counts once) above the ceiling adds the flag `fee_above_ceiling`.
+ * out leg only, so a batch's fee counts once) above the ceiling adds the flag `fee_above_ceiling`. An extra
+ * outflow of a transaction a record explains, in an asset with a fee ceiling and at most that ceiling (Solana
+ * rent for a new token account), is `matched` to that record with the flag `transaction_cost`.
  */
 export function computeMovementMatches(p: ComputeMovementMatchesParameters): ComputeMovementMatchesReturnType {
   const byTx = new Map<string, PoolLeg[]>();
@@ -131,10 +133,18 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     results.set(r.id, { record: r, outcome, leg: null, flags: [] });
   }
 
+  // Transactions a record explains: their small extra outflows in a fee asset (Solana rent for the user's new
+  // token account) are costs of that withdrawal, at most the fee ceiling each; without a ceiling, none are.
+  const explained = new Map<string, string>();
+  for (const [l, recordId] of taken) if (l.leg.txid !== null && !explained.has(`${l.leg.chain}\u0000${l.leg.txid}`)) explained.set(`${l.leg.chain}\u0000${l.leg.txid}`, recordId);
+
   const legs: LegResult[] = p.legs.map((l) => {
     const recordId = taken.get(l);
     if (recordId !== undefined) return { leg: l.leg, outcome: results.get(recordId)!.outcome, recordId, flags: [] };
     if (l.leg.counterpartyWalletId !== null) return { leg: l.leg, outcome: "internal", recordId: null, flags: [] };
+    const costOf = l.leg.direction === "out" && l.leg.txid !== null ? explained.get(`${l.leg.chain}\u0000${l.leg.txid}`) : undefined;
+    const ceiling = p.feeCeilings[l.leg.asset];
+    if (costOf !== undefined && ceiling !== undefined && l.leg.amount <= ceiling) return { leg: l.leg, outcome: "matched", recordId: costOf, flags: ["transaction_cost"] };
     const due = l.leg.final && p.nowMs - l.leg.seenAtMs >= p.graceMs;
     const outcome: MovementOutcomeName = !due ? "pending" : l.leg.direction === "out" ? "unexplained_outflow" : "unexplained_inflow";
     return { leg: l.leg, outcome, recordId: null, flags: feeFlags(l.leg) };

@@ -99,7 +99,8 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     const prev = pooledRows.get(l.leg.subject);
     if (l.recordId !== null) {
       // A leg that was pending or unexplained is now explained: its own subject says so (the incident resolves).
-      if (prev) out.push({ ...legOutcome(l.leg, "matched", p.nowMs, l.flags), recordId: l.recordId });
+      // A transaction cost (rent) is written too: the outflow is accounted to its record, visibly.
+      if (prev || l.flags.includes("transaction_cost")) out.push({ ...legOutcome(l.leg, "matched", p.nowMs, l.flags), recordId: l.recordId });
       continue;
     }
     if (prev?.outcome === l.outcome) continue;
