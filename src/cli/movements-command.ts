@@ -11,6 +11,7 @@ import { importMovementRecords } from "../reconcile/movements/import-movement-re
 import { MOVEMENT_OUTCOMES } from "../reconcile/movements/movement-types.js";
 import type { MovementRecordFormat } from "../reconcile/movements/parse-movement-records.js";
 import { createMovementValidationContext, parseTime } from "../reconcile/movements/validate-movement-record.js";
+import { loadRunningDifference, type LoadRunningDifferenceReturnType } from "../reconcile/movements/load-running-difference.js";
 import { loadMovementOutcomes, type MovementOutcomeRow } from "../store/index.js";
 import { createCliLogger, type GlobalOptions, loadAppConfig, openConfigStore } from "./context.js";
 
@@ -105,6 +106,22 @@ export function registerMovementsCommands(program: Command): void {
     });
 
   movements
+    .command("difference")
+    .description("the running difference per asset: liabilities at the last snapshot + credited deposits - completed withdrawals, against reserves at the latest final blocks")
+    .option("--json", "print JSON (amounts as base-unit strings)")
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOptions>();
+      const config = await loadAppConfig(g);
+      const store = await openConfigStore(config);
+      try {
+        const d = await loadRunningDifference(store, config);
+        process.stdout.write(o.json ? `${toJson(d && { ...d, base: { ...d.base, liabilities: Object.fromEntries(d.base.liabilities) } })}\n` : formatRunningDifference(config, d));
+      } finally {
+        await store.close();
+      }
+    });
+
+  movements
     .command("report")
     .description("counts and sums per outcome per asset for movements with time in [--from, --to): the daily reconciliation report")
     .requiredOption("--from <time>", "ISO-8601 with an explicit offset (inclusive)")
@@ -136,6 +153,17 @@ export function registerMovementsCommands(program: Command): void {
         await store.close();
       }
     });
+}
+
+/** The running difference as text: per asset, liabilities by the records against final reserves. */
+export function formatRunningDifference(config: ResolvedConfig, d: LoadRunningDifferenceReturnType): string {
+  if (!d) return "running difference: no liabilities snapshot yet (import one: `backstop liabilities import`)\n";
+  const out = [`running difference since ${d.base.source.replace("_", " ")} ${d.base.id} (${new Date(d.base.atMs).toISOString()}), reserves at the latest final blocks:`];
+  for (const l of d.lines) {
+    const f = (v: bigint) => display(config, l.asset, v);
+    out.push(`  ${l.asset.padEnd(10)} liabilities ${f(l.baseLiabilities)} + deposits ${f(l.deposits)} - withdrawals ${f(l.withdrawals)} = ${f(l.liabilities)}  reserves ${f(l.reserves)}  difference ${f(l.difference)}${l.inFlight ? `  (in flight ${f(l.inFlight)})` : ""}`);
+  }
+  return `${out.join("\n")}\n`;
 }
 
 /** One human line per outcome: what, which record, which movement (chain, height, txid). */

@@ -14,6 +14,8 @@ import { computeDemoTotals, createDemoSnapshot } from "./liabilities.js";
 import { saveDemoConfig } from "./save-demo-config.js";
 import { startDemoServer, type DemoServer } from "./serve.js";
 import { DEMO_PARTS } from "./parts.js";
+import { feedDemoMovements } from "./movements.js";
+import { startMovementMatching } from "../reconcile/movements/start-movement-matching.js";
 import type { DemoPart } from "./types.js";
 
 /** Seconds between demo rounds while following. */
@@ -52,11 +54,15 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       chains: Object.assign({}, ...parts.map((x) => x.chains)),
       assets: Object.assign({}, ...parts.map((x) => x.assets)),
       wallets: parts.flatMap((x) => x.wallets),
+      // Short on purpose: the demo's rounds are seconds apart (production defaults: 10 min grace, 1 h SLA).
+      movements: { graceSeconds: 5, slaSeconds: 8 },
     };
     const files = saveDemoConfig({ dir, input, secrets });
     // Read back exactly as the CLI reads it: what the demo runs with is what the printed command uses.
     const config = await loadAppConfig({ config: files.config, envFile: files.env });
     store = await openConfigStore(config);
+    startMovementMatching({ store, config, logger: p.logger }, { tickMs: 0 });
+    const flagged = new Set<string>();
     indexers = Object.keys(config.chains).map((chainKey) => ({ chainKey, indexer: createIndexer({ config, chainKey, store: store!, logger: p.logger }) }));
 
     const printBalances = async (title: string) => {
@@ -73,6 +79,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       for (const part of parts) for (const line of await part.activity({ step })) out(`  ${part.name}: ${line}`);
       for (const { indexer } of indexers) await indexer.run({ once: true, signal: p.signal });
       const lines = await printBalances(step === 0 ? "custody balances after the opening activity:" : `custody balances, round ${step}:`);
+      for (const l of await feedDemoMovements({ store, config, logger: p.logger, parts, flagged })) out(l);
       if (step === 0) {
         // Liabilities: a generated snapshot of user balances owing 90% of each asset's custody
         // balance (coverage 111%), imported with its Merkle-sum root and one proof checked.
