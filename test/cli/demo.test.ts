@@ -70,6 +70,11 @@ describe("npm start without a config (the local demo)", () => {
     expect(stderr).toMatch(/"msg":"reorg"/);
     // Round 2: new activity was followed.
     expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+448/);
+    // Movement reconciliation: the ledger's records fed, the unrecorded 1.5 BTC outflow (final from round 3) and
+    // the recorded withdrawal that never happened both flagged.
+    expect(stdout).toMatch(/movement records fed from the platform's ledger: 6 new/);
+    expect(stdout).toMatch(/FLAGGED unexplained_outflow \(critical\): 1\.5 BTC left custody to bcrt1\S+ in btc block 444, tx [0-9a-f]{64}; no record explains it/);
+    expect(stdout).toMatch(/FLAGGED missing_on_chain \(error\): record wd-never-sent \(withdrawal of 0\.8 BTC\)/);
     // The API server: URL, a demo key made at this start, and an example query that answered.
     expect(stdout).toMatch(/GraphQL API: http:\/\/127\.0\.0\.1:\d+\/graphql/);
     const demoKey = /demo API key [^:]*: (bsk_[0-9a-f]{12}_[A-Za-z0-9_-]{43})/.exec(stdout)?.[1];

@@ -1,3 +1,4 @@
+import { address as bitcoinAddress } from "bitcoinjs-lib";
 import { isAddress } from "viem";
 import { computeCounterparty } from "../../chains/bitcoin/compute-bitcoin-transfers.js";
 import { addressToScript } from "../../chains/bitcoin/address-to-script.js";
@@ -152,6 +153,8 @@ function base58Length(text: string): number {
 /** The counterparty in the form the chain's transfer legs use, or why it is not an address of the chain. */
 export function normaliseAddress(chain: { kind: ChainKind; network?: "mainnet" | "testnet" | "regtest" | "signet" }, text: string): { value: string; error?: undefined } | { value?: undefined; error: string } {
   if (chain.kind === "bitcoin") {
+    const fast = normaliseBitcoinFast(text, chain.network ?? "mainnet");
+    if (fast !== null) return { value: fast };
     try {
       const network = chain.network ?? "mainnet";
       return { value: computeCounterparty(addressToScript(text, network).scriptHex, network) };
@@ -165,7 +168,34 @@ export function normaliseAddress(chain: { kind: ChainKind; network?: "mainnet" |
     if (!isAddress(text, { strict: true })) return { error: "EVM address with a wrong EIP-55 checksum" };
     return { value: text.toLowerCase() };
   }
-  return validateSolanaAddress(text) === null ? { value: text } : { error: "Not a 32-byte base58 Solana address" };
+  // The canonical base58 of exactly 32 bytes (what validateSolanaAddress checks, without a PublicKey per record).
+  return /^[1-9A-HJ-NP-Za-km-z]{32,44}$/.test(text) && base58Length(text) === 32 && (text.length > 32 || validateSolanaAddress(text) === null)
+    ? { value: text }
+    : { error: "Not a 32-byte base58 Solana address" };
+}
+
+const HRP: Record<string, string> = { mainnet: "bc", testnet: "tb", signet: "tb", regtest: "bcrt" };
+
+/**
+ * The common forms without building a script (bitcoinjs' toOutputScript costs ~200 µs an address): a
+ * single-case bech32/bech32m v0 (20 or 32 bytes) or v1 (32 bytes) address of the network, whose canonical
+ * form is lowercase. Null for anything else: the full check (addressToScript) decides and explains.
+ */
+function normaliseBitcoinFast(text: string, network: string): string | null {
+  const lower = text.toLowerCase();
+  if ((text !== lower && text !== text.toUpperCase()) || !lower.startsWith(`${HRP[network]}1`)) return null;
+  try {
+    const d = bitcoinAddress.fromBech32(lower);
+    if (d.prefix !== HRP[network]) return null;
+    if ((d.version === 0 && (d.data.length === 20 || d.data.length === 32)) || (d.version === 1 && d.data.length === 32)) {
+      // fromBech32 accepts either checksum constant; BIP-350: v0 is bech32, v1+ bech32m.
+      const canonical = bitcoinAddress.toBech32(d.data, d.version, d.prefix);
+      return canonical === lower ? canonical : null;
+    }
+  } catch {
+    return null;
+  }
+  return null;
 }
 
 /** Unix ms of an ISO-8601 time with an explicit offset; null when it is not one (or not a real date). */
