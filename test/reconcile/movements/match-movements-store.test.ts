@@ -142,6 +142,36 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     expect(mm).toMatchObject({ amount: 30_000_000n, chainAmount: 29_000_000n, severity: "critical", txid: tx(6), height: 1 });
   });
 
+  it("a fee-bumped replacement (RBF): the record names the first txid, the chain confirms another → replaced, not outflow + missing", async () => {
+    await records([w("rbf-1", "0.2", BTC_ADDR, { txid: tx(20) })]);
+    await block([out(tx(21), 0, 20_000_000n, BTC_ADDR), fee(tx(21), 1, 9_000n)]);
+    now += 7_200_000;
+    await tick();
+    expect(await current()).toEqual({ "record:rbf-1": "replaced" });
+    expect((await loadMovementOutcomes(store, { currentOnly: true }))[0]).toMatchObject({ txid: tx(21), flags: ["txid_replaced"], fee: 9_000n, severity: "warning" });
+  });
+
+  it("an EVM token withdrawal, legs as an EVM indexer writes them (token out leg, gas as an ETH fee leg): matched, fee in ETH", async () => {
+    const [eth] = await saveWallets(store, [{ chain: "eth", label: "eth-hot", kind: "address", address: `0x${"aa".repeat(20)}` }]);
+    const T = `0x${"ef".repeat(32)}`;
+    const user = `0x${"12".repeat(20)}`;
+    await saveBlock(store, {
+      block: { chain: "eth", height: 1, hash: `0x${"01".repeat(32)}`, parentHash: `0x${"00".repeat(32)}`, time: Math.floor(now / 1000) },
+      changes: [],
+      transfers: [
+        { walletId: eth!.id, asset: "USDC-eth", txid: T, position: 0, direction: "out", amount: 1_500_000_000n, counterparty: user, counterpartyWalletId: null },
+        { walletId: eth!.id, asset: "ETH", txid: T, position: 1, direction: "fee", amount: 42_000_000_000_000n, counterparty: null },
+      ],
+      finalizedHeight: 1,
+    });
+    await importMovementRecords({ store, nowMs: () => now }, {
+      bytes: Buffer.from(JSON.stringify([{ id: "e-1", kind: "withdrawal", chain: "eth", asset: "USDC-eth", amount: "1500", counterparty: user.toUpperCase().replace("0X", "0x"), txid: T.toUpperCase().replace("0X", "0x"), time: iso(now) }])),
+      format: "json", sourceName: "t", source: "http", validation: { ...VALIDATION, nowMs: now }, settings: SETTINGS, chains: ["eth"],
+    });
+    const [row] = await loadMovementOutcomes(store, { currentOnly: true });
+    expect(row).toMatchObject({ subject: "record:e-1", outcome: "matched", chain: "eth", txid: T, chainAmount: 1_500_000_000n, fee: 42_000_000_000_000n, feeAsset: "ETH", counterparty: user });
+  });
+
   it("a matched movement reorged away goes back to reorged, then matches again in another block (one subject)", async () => {
     await records([w("r-1", "0.4", BTC_ADDR)]);
     await block([], { finalized: 0 });
