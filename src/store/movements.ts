@@ -70,9 +70,10 @@ export async function loadCurrentOutcomesIn(store: Store, db: Db, subjects: read
 }
 
 /** Current rows with one of `outcomes` (the matcher's pool of unexplained and pending legs), optionally of one chain. */
-export async function loadCurrentOutcomesByNameIn(store: Store, db: Db, p: { outcomes: readonly string[]; subjectPrefix?: string; chain?: string }): Promise<MovementOutcomeRow[]> {
+export async function loadCurrentOutcomesByNameIn(store: Store, db: Db, p: { outcomes: readonly string[]; subjectPrefix?: string; chain?: string; minBlockTimeMs?: number }): Promise<MovementOutcomeRow[]> {
   const { t } = store;
   const conds = [eq(t.movementOutcomes.current, 1), inArray(t.movementOutcomes.outcome, p.outcomes as string[])];
+  if (p.minBlockTimeMs !== undefined) conds.push(gte(t.movementOutcomes.blockTimeMs, p.minBlockTimeMs));
   if (p.chain !== undefined) conds.push(eq(t.movementOutcomes.chain, p.chain));
   if (p.subjectPrefix !== undefined) conds.push(sql`substr(${t.movementOutcomes.subject}, 1, ${p.subjectPrefix.length}) = ${p.subjectPrefix}`);
   const rows = await db.select().from(t.movementOutcomes).where(and(...conds)).orderBy(asc(t.movementOutcomes.id));

@@ -54,7 +54,7 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const pooled = [
     ...(await loadCurrentOutcomesByNameIn(store, db, { outcomes: POOLED_LEG_OUTCOMES, subjectPrefix: "leg:" })),
     // Custody-to-custody legs stay matchable by a late internal_transfer / sweep record within the window.
-    ...(await loadCurrentOutcomesByNameIn(store, db, { outcomes: ["internal"], subjectPrefix: "leg:" })).filter((r) => (r.blockTimeMs ?? 0) >= p.nowMs - windowMs),
+    ...(await loadCurrentOutcomesByNameIn(store, db, { outcomes: ["internal"], subjectPrefix: "leg:", minBlockTimeMs: p.nowMs - windowMs })),
   ];
   const pooledRows = new Map<string, MovementOutcomeRow>();
   for (const row of pooled) {
