@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { ResolvedMovements } from "../../lib/config.js";
 import type { Logger } from "../../lib/logger.js";
 import {
-  loadCurrentOutcomesByNameIn, loadCurrentOutcomesIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn, saveMovementCursorIn,
+  loadCurrentOutcomesByNameIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn, saveMovementCursorIn,
   saveMovementOutcomesIn, saveMovementRecordsOpenIn, type Db, type LegWithTime, type MovementOutcomeInput, type MovementOutcomeRow, type Store,
 } from "../../store/index.js";
 import { computeMovementMatches, type PoolLeg, type PoolRecord } from "./compute-movement-matches.js";
@@ -10,6 +10,8 @@ import { OUTCOME_SEVERITY, type MatchLeg, type MovementKind, type MovementOutcom
 
 /** Leg outcomes that keep a leg in the matcher's pool (a record may still explain it). */
 const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow"] as const;
+/** The outcomes an open record's current row can have. */
+const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged"] as const;
 /** Record outcomes that close a record. */
 const CLOSING: ReadonlySet<MovementOutcomeName> = new Set(["matched", "replaced", "amount_mismatch"]);
 
@@ -65,7 +67,9 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   }
 
   const open = await loadOpenMovementRecordsIn(store, db);
-  const currentRecordRows = await loadCurrentOutcomesIn(store, db, open.map((r) => `record:${r.id}`));
+  // An open record's current row, when it has one, is missing_on_chain or reorged (pending records have none,
+  // matched ones are closed): one indexed query instead of a lookup per open record.
+  const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
   const records: PoolRecord[] = open.map((r) => {
     const row = currentRecordRows.get(`record:${r.id}`);
     return {
