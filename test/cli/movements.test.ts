@@ -66,5 +66,5 @@ describe("backstop movements (CLI)", () => {
     const csv = run("movements", "report", "--from", from, "--to", to, "--format", "csv").stdout;
     expect(csv).toBe("outcome,asset,count,amount,chain_amount,fee,fee_asset\nmissing_on_chain,BTC,3,3.75,0,,\n");
     expect(run("movements", "report", "--from", "2026-01-01", "--to", to).stderr).toContain("ISO-8601");
-  }, 120_000);
+  }, 400_000); // ten CLI processes, each loading tsx: seconds each on a busy 2-core machine
 });
