@@ -147,7 +147,7 @@ async function pureFigures() {
     if (best) { taken.add(best); naiveMatched++; }
   }
   const naiveMs = performance.now() - t;
-  console.log(`(4) naive O(n²) matcher on ${N_NAIVE.toLocaleString("en-US")}: ${(naiveMs / 1000).toFixed(2)} s, ${rate(N_NAIVE, naiveMs)} (at ${N.toLocaleString("en-US")} it would take ~${Math.round((naiveMs * (N / N_NAIVE) ** 2) / 3_600_000)} h); matched ${naiveMatched}`);
+  console.log(`(4) naive O(n²) matcher on ${N_NAIVE.toLocaleString("en-US")}: ${(naiveMs / 1000).toFixed(2)} s, ${rate(N_NAIVE, naiveMs)} (at ${N.toLocaleString("en-US")} it would take ~${Math.round((naiveMs * (N / N_NAIVE) ** 2) / 60_000)} min); matched ${naiveMatched}`);
 
 }
 
