@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createAlertBlockSink } from "../alerts/create-alert-block-sink.js";
 import { createIndexer } from "../chains/create-indexer.js";
 import { addBlockEventSink } from "../store/index.js";
+import { startMovementMatching } from "../reconcile/movements/start-movement-matching.js";
 import { createCliLogger, loadAppConfig, openConfigStore, requireChain, type GlobalOptions } from "./context.js";
 import { createProgress } from "./progress.js";
 
@@ -27,6 +28,8 @@ export function registerIndexCommand(program: Command) {
       // The alert rules run inside this process's block transactions too (their outbox is delivered by `backstop start`).
       if (config.alerts.rules.length) addBlockEventSink(store, createAlertBlockSink({ config }));
       try {
+        // Movement matching in every stored block's transaction (`start` also runs the timer for grace periods).
+        startMovementMatching({ store, config, logger }, { tickMs: 0 });
         const indexer = createIndexer({ config, chainKey, store, logger });
         await indexer.run({ once: o.once, to: o.to, signal: abort.signal, onProgress: progress.update });
         progress.done();

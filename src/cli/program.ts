@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from "./context.js";
 import { registerIndexCommand } from "./index-command.js";
 import { registerKeysGenerateCommand } from "./keys-generate-command.js";
 import { registerLiabilitiesCommands } from "./liabilities.js";
+import { registerMovementsCommands } from "./movements-command.js";
 import { registerServeCommand } from "./serve-command.js";
 import { registerStartCommand } from "./start-command.js";
 import { registerStatusCommand } from "./status-command.js";
@@ -26,6 +27,7 @@ export function createProgram(): Command {
   registerBalancesCommand(program);
   registerStatusCommand(program);
   registerLiabilitiesCommands(program);
+  registerMovementsCommands(program);
   registerServeCommand(program);
   registerApiKeyCommands(program);
   registerKeysGenerateCommand(program);

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
 import { fetchAnchorBalances } from "../chains/evm/fetch-anchor-balances.js";
 import { followCheckpoints } from "../reconcile/follow-checkpoints.js";
+import { startMovementMatching } from "../reconcile/movements/start-movement-matching.js";
 import { configExists, createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
 /** `backstop start`: with a config, index every configured chain; with none, the self-contained local demo. */
@@ -42,6 +43,8 @@ export function registerStartCommand(program: Command) {
         { store, config, logger, signal: abort.signal, fetchAnchorBalances: (q) => fetchAnchorBalances(config, q) },
         { signal: abort.signal, checkpoints: config.checkpoints.auto && config.checkpoints.signingKey !== undefined },
       );
+      // Movement reconciliation runs on every stored block (and on a timer for grace periods and SLAs).
+      const stopMatching = startMovementMatching({ store, config, logger });
       try {
         // Chains run side by side; one failing chain stops only itself (the others keep indexing).
         const results = await Promise.allSettled(
@@ -58,6 +61,7 @@ export function registerStartCommand(program: Command) {
         abort.abort();
         await reconciling;
         await alerting.stop();
+        stopMatching();
         await server?.close();
         await readerStore?.close();
         await store.close();

@@ -4,6 +4,8 @@ import { isBackstopError } from "../lib/errors.js";
 import { loadChainHealth, loadCursor, loadInstanceLocks, loadWalletStates, type ChainHealth, type Store } from "../store/index.js";
 import type { ResolvedConfig } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
+import { formatRunningDifference } from "./movements-command.js";
+import { loadRunningDifference } from "../reconcile/movements/load-running-difference.js";
 import { createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
 /** One chain of `backstop status --json`. Heights (Solana: slots); ages in ms on the database's clock. */
@@ -117,11 +119,14 @@ export function registerStatusCommand(program: Command) {
       const config = await loadAppConfig(g);
       const store = await openConfigStore(config);
       let lines: StatusLine[];
+      let difference = "";
       try {
         lines = await loadStatusLines({ store, config, logger }, { offline: o.offline });
+        // The record-driven view of coverage between snapshots (JSON: `movements difference --json`, keeping this array stable).
+        if (!o.json) difference = formatRunningDifference(config, await loadRunningDifference(store, config));
       } finally {
         await store.close();
       }
-      process.stdout.write(o.json ? `${JSON.stringify(lines, null, 2)}\n` : formatStatusLines(lines));
+      process.stdout.write(o.json ? `${JSON.stringify(lines, null, 2)}\n` : formatStatusLines(lines) + difference);
     });
 }

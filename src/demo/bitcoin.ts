@@ -30,8 +30,16 @@ export const startBitcoinDemo: StartDemoPart = async () => {
     return o;
   };
 
+  // The exchange's ledger: every deposit and withdrawal it made, but one (the 1.5 BTC outflow of step 0 has
+  // no record: the demo's unexplained outflow), plus one withdrawal it recorded that never happens.
+  const records: Record<string, string>[] = [];
+  const at = () => new Date().toISOString();
+  const deposit = (id: string, amount: bigint, txid: string) => records.push({ id, kind: "deposit", chain: "btc", asset: "BTC", amount: formatUnits(amount, 8), txid, time: at() });
+  const withdrawal = (id: string, amount: bigint) => records.push({ id, kind: "withdrawal", chain: "btc", asset: "BTC", amount: formatUnits(amount, 8), counterparty: outside.address, time: at() });
+
   return {
     name: "bitcoin",
+    movementRecords: records,
     // The node's URL carries its API key: an env reference, its value in the demo's env file.
     chains: { btc: { chain: "bitcoin-regtest", rpc: [env("BACKSTOP_DEMO_BTC_RPC_URL")], finalityDepth: 6, pollIntervalMs: 500 } },
     secrets: { BACKSTOP_DEMO_BTC_RPC_URL: node.authUrl },
@@ -46,10 +54,12 @@ export const startBitcoinDemo: StartDemoPart = async () => {
       if (step === 0) {
         await wallet.fund(10);
         lines.push(`mined ${await rpc.call<number>("getblockcount")} regtest blocks (segwit active)`);
-        await wallet.send({ from: [wallet.funder], to: [{ script: hot.script, value: 5n * BTC }] });
-        await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, 0).script, value: 20n * BTC }] });
+        deposit("dep-1", 5n * BTC, (await wallet.send({ from: [wallet.funder], to: [{ script: hot.script, value: 5n * BTC }] })).txid);
+        deposit("dep-2", 20n * BTC, (await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, 0).script, value: 20n * BTC }] })).txid);
         // Index 3 extends the gap window (0..4 -> 0..8); index 7 in the same block is only found because of that.
-        await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, 3).script, value: 7n * BTC }, { script: coldOwner(0, 7).script, value: 3n * BTC }] });
+        const two = await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, 3).script, value: 7n * BTC }, { script: coldOwner(0, 7).script, value: 3n * BTC }] });
+        deposit("dep-3", 7n * BTC, two.txid);
+        deposit("dep-4", 3n * BTC, two.txid);
         nextCold = 8;
         await wallet.mine(1);
         lines.push(`deposits: ${fmt(5n * BTC)} to btc-hot; ${fmt(20n * BTC)}, ${fmt(7n * BTC)} and ${fmt(3n * BTC)} to btc-cold (index 7 is past the gap limit 5 until index 3 is used)`);
@@ -59,7 +69,10 @@ export const startBitcoinDemo: StartDemoPart = async () => {
         await wallet.send({ from: [coldOwner(0, 0)], to: [{ script: hot.script, value: 4n * BTC }], change: coldOwner(1, 0) });
         await wallet.mine(1);
         lines.push(`2-of-3 multisig spend: ${fmt(4n * BTC)} from btc-cold to btc-hot, change to btc-cold's change branch`);
+        withdrawal("wd-never-sent", 8n * (BTC / 10n));
+        lines.push(`ledger: recorded a ${fmt(8n * (BTC / 10n))} withdrawal that is never sent; the ${fmt(BTC + BTC / 2n)} withdrawal above has no record`);
         doomed = await wallet.send({ from: [wallet.funder], to: [{ script: hot.script, value: 2n * BTC }] });
+        deposit("dep-doomed", 2n * BTC, doomed.txid);
         await wallet.mine(1);
         lines.push(`deposit of ${fmt(2n * BTC)} to btc-hot in block ${await rpc.call<number>("getblockcount")} (the next round reorgs it away)`);
         return lines;
@@ -71,8 +84,9 @@ export const startBitcoinDemo: StartDemoPart = async () => {
       }
       // Later rounds: a small deposit to a fresh cold address and a small hot-wallet withdrawal.
       const amount = BigInt(1 + (step % 5)) * (BTC / 10n);
-      await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, nextCold++).script, value: amount }] });
+      deposit(`dep-r${step}`, amount, (await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, nextCold++).script, value: amount }] })).txid);
       await wallet.send({ from: [hot], to: [{ script: outside.script, value: BTC / 20n }], change: hot });
+      withdrawal(`wd-r${step}`, BTC / 20n);
       await wallet.mine(1);
       lines.push(`deposit ${fmt(amount)} to btc-cold, withdrawal ${fmt(BTC / 20n)} from btc-hot, 1 block`);
       return lines;

@@ -23,6 +23,8 @@ import { startDemoServer, type DemoServer } from "./serve.js";
 import { startDemoAlerts, type DemoAlerts } from "./alerts.js";
 import { startAlertService, type AlertService } from "../alerts/start-alert-service.js";
 import { DEMO_PARTS } from "./parts.js";
+import { feedDemoMovements } from "./movements.js";
+import { startMovementMatching } from "../reconcile/movements/start-movement-matching.js";
 import type { DemoPart } from "./types.js";
 
 /** Seconds between demo rounds while following. */
@@ -75,6 +77,8 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       },
       wallets: parts.flatMap((x) => x.wallets),
       alerts: demoAlerts.alerts,
+      // Short on purpose: the demo's rounds are seconds apart (production defaults: 10 min grace, 1 h SLA).
+      movements: { graceSeconds: 5, slaSeconds: 8 },
     };
     const files = saveDemoConfig({ dir, input, secrets });
     // Read back exactly as the CLI reads it: what the demo runs with is what the printed command uses.
@@ -82,6 +86,8 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
     store = await openConfigStore(config);
     alerting = startAlertService({ config, store, logger: p.logger });
     const observer = alerting.observer;
+    startMovementMatching({ store, config, logger: p.logger }, { tickMs: 0 });
+    const flagged = new Set<string>();
     indexers = Object.keys(config.chains).map((chainKey) => ({ chainKey, indexer: createIndexer({ config, chainKey, store: store!, logger: p.logger, observer }) }));
 
     const printBalances = async (title: string) => {
@@ -120,6 +126,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         out("");
         for (const l of received) out(l);
       }
+      for (const l of await feedDemoMovements({ store, config, logger: p.logger, parts, flagged })) out(l);
       if (step === 0) {
         // Liabilities: a generated snapshot of user balances owing 90% of each asset's custody
         // balance (coverage 111%), imported with its Merkle-sum root and one proof checked.

@@ -15,6 +15,11 @@ export type DemoPart = {
    * them to its env file (mode 0600), never into the config file. Names start with BACKSTOP_DEMO_.
    */
   secrets?: Record<string, string>;
+  /**
+   * The platform's own records of this part's deposits and withdrawals (the JSON of POST
+   * /internal/v1/movements), appended by `activity`; the demo feeds and empties it each round.
+   */
+  movementRecords?: Record<string, string>[];
   /** One round of activity on the local node(s); step 0 is the scripted opening (deposits, withdrawals, a reorg...). */
   activity(p: { step: number }): Promise<string[]>;
   stop(): Promise<void>;

@@ -4,6 +4,7 @@ import { pathToFileURL } from "node:url";
 import { z } from "zod";
 import { CHAINS } from "../../chains/index.js";
 import { alertsConfigSchema, resolveAlertsConfig, type ResolvedAlerts } from "./alerts-config.js";
+import { toBaseUnits } from "./amounts.js";
 import type { ChainDescriptor } from "./chain.js";
 import { ConfigError, ConfigNotFoundError } from "./errors.js";
 import { loadEnvFile } from "./load-env-file.js";
@@ -176,8 +177,23 @@ const serveSchema = z
   })
   .strict();
 
+const movementsSchema = z
+  .object({
+    /** Seconds a custody outflow (or inflow) may stay without a record before it is unexplained. Default 600 (10 min). */
+    graceSeconds: z.number().int().min(0).max(7 * 86_400).optional(),
+    /** Seconds after a record's time within which its movement must appear on chain, else missing_on_chain. Default 3600. */
+    slaSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+    /** Largest distance in seconds between a record's time and a block's time for a match without txid. Default 86400. */
+    windowSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+    /** Per fee asset id: the largest expected fee of one transaction, in display units ("0.0005"); a fee above it is flagged. */
+    feeCeilings: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
 const configSchema = z
   .object({
+    /** Movement reconciliation (issue 14): grace period, SLA, match window, fee ceilings. */
+    movements: movementsSchema.optional(),
     /** The API server (`backstop serve`, also run by `backstop start`). */
     serve: serveSchema.optional(),
     /** Embedded store: SQLite file. Default `.backstop/backstop.db`. Postgres is chosen by DATABASE_URL. */
@@ -231,6 +247,14 @@ export type ResolvedCheckpoints = { signingKey: string | undefined; signingKeyEn
 /** The API server's settings with defaults applied. */
 export type ResolvedServe = { host: string; port: number; apiKeys: ApiKeyConfig[]; rateLimitPerSecond: number; rateLimitBurst: number; queryTimeoutMs: number };
 
+/** Movement reconciliation settings with defaults applied; fee ceilings in base units of their asset. */
+export type ResolvedMovements = { graceSeconds: number; slaSeconds: number; windowSeconds: number; feeCeilings: Record<string, bigint> };
+
+/** The movement settings of a config (defaults when the section is absent). */
+export function resolveMovementsConfig(config: { movements?: ResolvedMovements }): ResolvedMovements {
+  return config.movements ?? { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: {} };
+}
+
 /** A validated configuration with environment references resolved. */
 export type ResolvedConfig = {
   path: string;
@@ -244,6 +268,8 @@ export type ResolvedConfig = {
   serve: ResolvedServe;
   /** Alert rules (thresholds in base units), sinks (secrets resolved) and delivery settings. */
   alerts: ResolvedAlerts;
+  /** Movement reconciliation; absent in hand-built configs (read it through resolveMovementsConfig). */
+  movements?: ResolvedMovements;
   /** Extra top-level sections (later issues: rules, api keys), validated by their owners. */
   raw: Record<string, unknown>;
 };
@@ -404,8 +430,22 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     problems,
   });
 
+  const feeCeilings: Record<string, bigint> = {};
+  for (const [id, text] of Object.entries(c.movements?.feeCeilings ?? {})) {
+    const asset = assets[id];
+    if (!asset) {
+      problems.push(`movements.feeCeilings.${id}: unknown asset "${id}"`);
+      continue;
+    }
+    try {
+      feeCeilings[id] = toBaseUnits(text, asset.decimals);
+    } catch (err) {
+      problems.push(`movements.feeCeilings.${id}: ${(err as Error).message}`);
+    }
+  }
+
   if (problems.length) throw new ConfigError({ path: p.path, problems });
-  const { store, serve, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, alerts: _al, ...raw } = c;
+  const { store, serve, movements, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, alerts: _al, ...raw } = c;
   return {
     path: p.path,
     chains,
@@ -427,6 +467,12 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       queryTimeoutMs: serve?.queryTimeoutMs ?? 5000,
     },
     alerts,
+    movements: {
+      graceSeconds: movements?.graceSeconds ?? 600,
+      slaSeconds: movements?.slaSeconds ?? 3600,
+      windowSeconds: movements?.windowSeconds ?? 86_400,
+      feeCeilings,
+    },
     raw,
   };
 }

@@ -14,6 +14,7 @@ import { readBody } from "./read-body.js";
 import { refreshStoreMetrics } from "./refresh-store-metrics.js";
 import { registerPublicRoutes } from "./public/register-public-routes.js";
 import { resolvePublicSettings } from "./public/public-settings.js";
+import { createMovementsRoute } from "./movements-route.js";
 import { createRouter, type RouteRequest, type RouteResponse, type Router } from "./router.js";
 
 /** Headers on every response: nothing is cached, sniffed, framed or run as a page. */
@@ -128,6 +129,8 @@ export async function startServeServer(ctx: { store: Store; config: ResolvedConf
         recordGraphqlRequest({ status, operation: status === 200 ? "executed" : "none", seconds: (performance.now() - started) / 1000 });
       }
     });
+  // Writes (the platform's movement records): the only route that changes the store; a key with scope movements:write.
+  router.add(["POST"], "/internal/v1/movements", createMovementsRoute(ctx, { authenticate: (r) => authenticate(r, "movements:write") }));
   p.routes?.(router);
 
   const server: Server = createServer((req, res) => void handleRequest(req, res));

@@ -56,3 +56,4 @@ export {
   type UnattributedChange,
   type UnattributedChangeInput,
 } from "./evm-reads.js";
+export * from "./movements.js";

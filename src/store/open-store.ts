@@ -377,7 +377,7 @@ function sqlRaw(text: string) {
 
 /** Every table the migrations create must be there: a table dropped out-of-band is refused, not silently re-created. */
 async function checkSchema(store: Store): Promise<void> {
-  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers", "wallet_states", "chain_health", "provider_health", "header_pins"];
+  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers", "wallet_states", "chain_health", "provider_health", "header_pins", "movement_records", "movement_outcomes", "movement_cursors"];
   const rows =
     store.dialect === "sqlite"
       ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -269,3 +269,55 @@ export const alertSinks = pgTable("alert_sinks", {
   disabledAtMs: bigint("disabled_at_ms", { mode: "number" }),
   disabledReason: text("disabled_reason"),
 });
+
+/** The platform's movement records (migration 10): one row per record id, amount in base units. */
+export const movementRecords = pgTable("movement_records", {
+  id: text("id").primaryKey(),
+  kind: text("kind").notNull(),
+  chain: text("chain").notNull(),
+  asset: text("asset").notNull(),
+  amount: amount("amount").notNull(),
+  counterparty: text("counterparty"),
+  txid: text("txid"),
+  timeMs: bigint("time_ms", { mode: "number" }).notNull(),
+  contentHash: text("content_hash").notNull(),
+  source: text("source").notNull(),
+  receivedAtMs: bigint("received_at_ms", { mode: "number" }).notNull(),
+  open: integer("open").notNull(),
+});
+
+/** Outcomes of movement matching (migration 10): append-only, one `current` row per subject. */
+export const movementOutcomes = pgTable("movement_outcomes", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  subject: text("subject").notNull(),
+  current: integer("current").notNull(),
+  outcome: text("outcome").notNull(),
+  severity: text("severity").notNull(),
+  recordId: text("record_id"),
+  kind: text("kind"),
+  chain: text("chain").notNull(),
+  asset: text("asset").notNull(),
+  amount: amount("amount"),
+  chainAmount: amount("chain_amount"),
+  fee: amount("fee"),
+  feeAsset: text("fee_asset"),
+  flags: text("flags"),
+  direction: text("direction"),
+  txid: text("txid"),
+  height: bigint("height", { mode: "number" }),
+  blockHash: text("block_hash"),
+  position: bigint("position", { mode: "number" }),
+  walletId: bigint("wallet_id", { mode: "number" }),
+  counterparty: text("counterparty"),
+  counterpartyWalletId: bigint("counterparty_wallet_id", { mode: "number" }),
+  recordTimeMs: bigint("record_time_ms", { mode: "number" }),
+  blockTimeMs: bigint("block_time_ms", { mode: "number" }),
+  seenAtMs: bigint("seen_at_ms", { mode: "number" }),
+  atMs: bigint("at_ms", { mode: "number" }).notNull(),
+});
+
+/** Per chain, the highest height whose transfer legs the movement matcher has taken in (migration 10). */
+export const movementCursors = pgTable("movement_cursors", {
+  chain: text("chain").primaryKey(),
+  height: bigint("height", { mode: "number" }).notNull(),
+});

@@ -269,3 +269,55 @@ export const alertSinks = sqliteTable("alert_sinks", {
   disabledAtMs: integer("disabled_at_ms"),
   disabledReason: text("disabled_reason"),
 });
+
+/** The platform's movement records (migration 10): one row per record id, amount in base units. */
+export const movementRecords = sqliteTable("movement_records", {
+  id: text("id").primaryKey(),
+  kind: text("kind").notNull(),
+  chain: text("chain").notNull(),
+  asset: text("asset").notNull(),
+  amount: amount("amount").notNull(),
+  counterparty: text("counterparty"),
+  txid: text("txid"),
+  timeMs: integer("time_ms").notNull(),
+  contentHash: text("content_hash").notNull(),
+  source: text("source").notNull(),
+  receivedAtMs: integer("received_at_ms").notNull(),
+  open: integer("open").notNull(),
+});
+
+/** Outcomes of movement matching (migration 10): append-only, one `current` row per subject. */
+export const movementOutcomes = sqliteTable("movement_outcomes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  subject: text("subject").notNull(),
+  current: integer("current").notNull(),
+  outcome: text("outcome").notNull(),
+  severity: text("severity").notNull(),
+  recordId: text("record_id"),
+  kind: text("kind"),
+  chain: text("chain").notNull(),
+  asset: text("asset").notNull(),
+  amount: amount("amount"),
+  chainAmount: amount("chain_amount"),
+  fee: amount("fee"),
+  feeAsset: text("fee_asset"),
+  flags: text("flags"),
+  direction: text("direction"),
+  txid: text("txid"),
+  height: integer("height"),
+  blockHash: text("block_hash"),
+  position: integer("position"),
+  walletId: integer("wallet_id"),
+  counterparty: text("counterparty"),
+  counterpartyWalletId: integer("counterparty_wallet_id"),
+  recordTimeMs: integer("record_time_ms"),
+  blockTimeMs: integer("block_time_ms"),
+  seenAtMs: integer("seen_at_ms"),
+  atMs: integer("at_ms").notNull(),
+});
+
+/** Per chain, the highest height whose transfer legs the movement matcher has taken in (migration 10). */
+export const movementCursors = sqliteTable("movement_cursors", {
+  chain: text("chain").primaryKey(),
+  height: integer("height").notNull(),
+});

@@ -79,6 +79,11 @@ describe("npm start without a config (the local demo)", () => {
     expect(stdout).toMatch(new RegExp(`round 1:[\\s\\S]*${sig}\\[info\\] WITHDRAWN \\(unfinalized\\) btc-hot-over-limit: btc-hot holds 9\\.499973 BTC, above 9 BTC @446`));
     expect(stdout).toMatch(new RegExp(`${sig}\\[warning\\] FIRING reorgs: btc: reorg of depth 1, rolled back from 446 to 445; 1 alert\\(s\\) of removed blocks withdrawn`));
     expect(stdout).not.toMatch(/signature v1a? FAILED|v1a? FAILED/);
+    // Movement reconciliation: the ledger's records fed, the unrecorded 1.5 BTC outflow (final from round 3) and
+    // the recorded withdrawal that never happened both flagged.
+    expect(stdout).toMatch(/movement records fed from the platform's ledger: 6 new/);
+    expect(stdout).toMatch(/FLAGGED unexplained_outflow \(critical\): 1\.5 BTC left custody to bcrt1\S+ in btc block 444, tx [0-9a-f]{64}; no record explains it/);
+    expect(stdout).toMatch(/FLAGGED missing_on_chain \(error\): record wd-never-sent \(withdrawal of 0\.8 BTC\)/);
     // The API server: URL, a demo key made at this start, and an example query that answered.
     expect(stdout).toMatch(/GraphQL API: http:\/\/127\.0\.0\.1:\d+\/graphql/);
     expect(stdout).toMatch(/transparency page: http:\/\/127\.0\.0\.1:\d+\/ /);

@@ -1,0 +1,194 @@
+import { eq } from "drizzle-orm";
+import type { ResolvedMovements } from "../../lib/config.js";
+import type { Logger } from "../../lib/logger.js";
+import {
+  loadCurrentOutcomesByNameIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn, saveMovementCursorIn,
+  saveMovementOutcomesIn, saveMovementRecordsOpenIn, type Db, type LegWithTime, type MovementOutcomeInput, type MovementOutcomeRow, type Store,
+} from "../../store/index.js";
+import { computeMovementMatches, type PoolLeg, type PoolRecord } from "./compute-movement-matches.js";
+import { OUTCOME_SEVERITY, type MatchLeg, type MovementKind, type MovementOutcomeName } from "./movement-types.js";
+
+/** Leg outcomes that keep a leg in the matcher's pool (a record may still explain it). */
+const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow"] as const;
+/** The outcomes an open record's current row can have. */
+const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged"] as const;
+/** Record outcomes that close a record. */
+const CLOSING: ReadonlySet<MovementOutcomeName> = new Set(["matched", "replaced", "amount_mismatch"]);
+
+export type MatchMovementsParameters = {
+  settings: ResolvedMovements;
+  /** Chains whose new legs to take in (default: every chain with a cursor). */
+  chains: readonly string[];
+  nowMs: number;
+  logger?: Logger;
+};
+
+export type MatchMovementsReturnType = { transitions: MovementOutcomeInput[]; newLegs: number; pooledRecords: number };
+
+/**
+ * One matching pass, inside the caller's transaction `db` (a block's, an import's, or a periodic tick's):
+ * takes in the legs of blocks indexed since the last pass, matches every open record and every pooled leg
+ * (computeMovementMatches), and writes the outcomes that changed, closing matched records. Unexplained
+ * outflows are logged at error level. Idempotent: a second pass at the same time writes nothing.
+ * @throws the store's typed errors
+ */
+export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsParameters): Promise<MatchMovementsReturnType> {
+  // One matcher at a time across processes (an import while `start` follows): a subject's current row is unique.
+  if (store.dialect === "postgres") await (db as unknown as { execute: (q: string) => Promise<unknown> }).execute("SELECT pg_advisory_xact_lock(4242014)");
+  const { t } = store;
+  const windowMs = p.settings.windowSeconds * 1000;
+  const finalized = new Map<string, number | null>();
+  const legs = new Map<string, PoolLeg>();
+  let newLegs = 0;
+  for (const chain of p.chains) {
+    const [cursor] = await db.select().from(t.chainCursors).where(eq(t.chainCursors.chain, chain)).limit(1);
+    if (!cursor) continue;
+    finalized.set(chain, cursor.finalizedHeight === null ? null : Number(cursor.finalizedHeight));
+    const after = await loadMovementCursorIn(store, db, chain);
+    if (after !== null && after >= Number(cursor.height)) continue;
+    const rows = await loadLegsIn(store, db, { chain, afterHeight: after, toHeight: Number(cursor.height) });
+    for (const leg of buildMatchLegs(rows, { nowMs: p.nowMs, finalizedHeight: finalized.get(chain) ?? null })) {
+      legs.set(leg.subject, { leg, current: null });
+      newLegs++;
+    }
+    await saveMovementCursorIn(store, db, { chain, height: Number(cursor.height) });
+  }
+  const pooled = [
+    ...(await loadCurrentOutcomesByNameIn(store, db, { outcomes: POOLED_LEG_OUTCOMES, subjectPrefix: "leg:" })),
+    // Custody-to-custody legs stay matchable by a late internal_transfer / sweep record within the window.
+    ...(await loadCurrentOutcomesByNameIn(store, db, { outcomes: ["internal"], subjectPrefix: "leg:", minBlockTimeMs: p.nowMs - windowMs })),
+  ];
+  const pooledRows = new Map<string, MovementOutcomeRow>();
+  for (const row of pooled) {
+    if (legs.has(row.subject)) continue;
+    pooledRows.set(row.subject, row);
+    const fin = finalized.get(row.chain);
+    legs.set(row.subject, { leg: legFromRow(row, fin === undefined ? null : fin), current: row.outcome as MovementOutcomeName });
+  }
+
+  const open = await loadOpenMovementRecordsIn(store, db);
+  // An open record's current row, when it has one, is missing_on_chain or reorged (pending records have none,
+  // matched ones are closed): one indexed query instead of a lookup per open record.
+  const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
+  const records: PoolRecord[] = open.map((r) => {
+    const row = currentRecordRows.get(`record:${r.id}`);
+    return {
+      record: { id: r.id, kind: r.kind as MovementKind, chain: r.chain, asset: r.asset, amount: r.amount, counterparty: r.counterparty, txid: r.txid, timeMs: r.timeMs },
+      current: (row?.outcome as MovementOutcomeName | undefined) ?? null,
+      currentAtMs: row?.atMs ?? null,
+    };
+  });
+
+  const result = computeMovementMatches({
+    records, legs: [...legs.values()], nowMs: p.nowMs, graceMs: p.settings.graceSeconds * 1000, slaMs: p.settings.slaSeconds * 1000,
+    windowMs, feeCeilings: p.settings.feeCeilings,
+  });
+
+  const out: MovementOutcomeInput[] = [];
+  const close: string[] = [];
+  for (const r of result.records) {
+    const prev = currentRecordRows.get(`record:${r.record.id}`);
+    const prevName = (prev?.outcome as MovementOutcomeName | undefined) ?? "pending";
+    if (prevName === r.outcome && (r.leg === null || prev?.blockHash === r.leg.blockHash)) continue;
+    if (CLOSING.has(r.outcome)) close.push(r.record.id);
+    out.push({
+      subject: `record:${r.record.id}`, outcome: r.outcome, severity: OUTCOME_SEVERITY[r.outcome], recordId: r.record.id, kind: r.record.kind,
+      chain: r.record.chain, asset: r.record.asset, amount: r.record.amount, recordTimeMs: r.record.timeMs, flags: r.flags, atMs: p.nowMs,
+      ...legFields(r.leg),
+      counterparty: r.leg?.counterparty ?? r.record.counterparty,
+      txid: r.leg?.txid ?? r.record.txid,
+    });
+  }
+  for (const l of result.legs) {
+    const prev = pooledRows.get(l.leg.subject);
+    if (l.recordId !== null) {
+      // A leg that was pending or unexplained is now explained: its own subject says so (the incident resolves).
+      // A transaction cost (rent) is written too: the outflow is accounted to its record, visibly.
+      if (prev || l.flags.includes("transaction_cost")) out.push({ ...legOutcome(l.leg, "matched", p.nowMs, l.flags), recordId: l.recordId });
+      continue;
+    }
+    if (prev?.outcome === l.outcome) continue;
+    out.push(legOutcome(l.leg, l.outcome, p.nowMs, l.flags));
+  }
+  if (out.length) await saveMovementOutcomesIn(store, db, out);
+  if (close.length) await saveMovementRecordsOpenIn(store, db, { ids: close, open: false });
+  for (const o of out) {
+    if (o.outcome === "unexplained_outflow") {
+      p.logger?.error({ msg: "unexplained custody outflow", chain: o.chain, block: o.height, block_hash: o.blockHash, txid: o.txid, asset: o.asset, amount: o.chainAmount?.toString(), counterparty: o.counterparty, wallet_id: o.walletId, subject: o.subject });
+    } else if (o.outcome === "amount_mismatch" || o.outcome === "missing_on_chain" || o.outcome === "unexplained_inflow") {
+      p.logger?.warn({ msg: `movement ${o.outcome}`, chain: o.chain, block: o.height, txid: o.txid, asset: o.asset, record_id: o.recordId, subject: o.subject });
+    } else if (o.flags.includes("fee_above_ceiling")) {
+      p.logger?.warn({ msg: "transaction fee above the configured ceiling", chain: o.chain, block: o.height, txid: o.txid, fee: o.fee?.toString(), fee_asset: o.feeAsset });
+    }
+  }
+  return { transitions: out, newLegs, pooledRecords: open.length };
+}
+
+function legFields(leg: MatchLeg | null) {
+  return {
+    chainAmount: leg?.amount ?? null, fee: leg?.fee ?? null, feeAsset: leg?.feeAsset ?? null, direction: leg?.direction ?? null,
+    height: leg?.height ?? null, blockHash: leg?.blockHash ?? null, position: leg?.position ?? null, walletId: leg?.walletId ?? null,
+    counterpartyWalletId: leg?.counterpartyWalletId ?? null, blockTimeMs: leg?.blockTimeMs ?? null, seenAtMs: leg?.seenAtMs ?? null,
+  };
+}
+
+function legOutcome(leg: MatchLeg, outcome: MovementOutcomeName, nowMs: number, flags: string[]): MovementOutcomeInput {
+  return {
+    subject: leg.subject, outcome, severity: OUTCOME_SEVERITY[outcome], recordId: null, kind: null, chain: leg.chain, asset: leg.asset,
+    amount: null, recordTimeMs: null, flags, atMs: nowMs, ...legFields(leg), counterparty: leg.counterparty, txid: leg.txid,
+  };
+}
+
+function legFromRow(row: MovementOutcomeRow, finalizedHeight: number | null): MatchLeg {
+  return {
+    subject: row.subject, chain: row.chain, height: row.height!, blockHash: row.blockHash!, blockTimeMs: row.blockTimeMs!, txid: row.txid,
+    position: row.position!, walletId: row.walletId!, asset: row.asset, direction: row.direction as "in" | "out", amount: row.chainAmount!,
+    counterparty: row.counterparty, counterpartyWalletId: row.counterpartyWalletId, fee: row.fee, feeAsset: row.feeAsset,
+    seenAtMs: row.seenAtMs ?? row.atMs, final: finalizedHeight !== null && row.height! <= finalizedHeight,
+  };
+}
+
+/**
+ * The matcher's legs of a run of stored legs (block and position order): fee legs become the fee of
+ * their transaction's first out leg; a custody wallet's incoming side of an internal movement is
+ * dropped (its outgoing side stands for it). Subjects: `leg:<chain>:<txid>:<rank in the transaction>`,
+ * the same when the transaction is mined again in another block. Pure.
+ */
+export function buildMatchLegs(rows: readonly LegWithTime[], p: { nowMs: number; finalizedHeight: number | null }): MatchLeg[] {
+  const fees = new Map<string, { amount: bigint; asset: string }>();
+  for (const r of rows) {
+    if (r.direction !== "fee" || r.txid === null) continue;
+    const k = `${r.blockHash}\u0000${r.txid}`;
+    const f = fees.get(k);
+    if (f && f.asset === r.asset) f.amount += r.amount;
+    else if (!f) fees.set(k, { amount: r.amount, asset: r.asset });
+  }
+  const rank = new Map<string, number>();
+  const feeGiven = new Set<string>();
+  const out: MatchLeg[] = [];
+  for (const r of rows) {
+    const txKey = `${r.blockHash}\u0000${r.txid}`;
+    const n = rank.get(txKey) ?? 0;
+    rank.set(txKey, n + 1);
+    if (r.direction === "fee") continue;
+    if (r.direction === "in" && r.counterpartyWalletId !== null) continue;
+    let fee: bigint | null = null;
+    let feeAsset: string | null = null;
+    if (r.direction === "out" && r.txid !== null && !feeGiven.has(txKey)) {
+      feeGiven.add(txKey);
+      const f = fees.get(txKey);
+      if (f) {
+        fee = f.amount;
+        feeAsset = f.asset;
+      }
+    }
+    out.push({
+      subject: r.txid === null ? `leg:${r.chain}:${r.blockHash}:${r.position}` : `leg:${r.chain}:${r.txid}:${n}`,
+      chain: r.chain, height: r.height, blockHash: r.blockHash, blockTimeMs: r.blockTime * 1000, txid: r.txid, position: r.position,
+      walletId: r.walletId, asset: r.asset, direction: r.direction, amount: r.amount, counterparty: r.counterparty,
+      counterpartyWalletId: r.counterpartyWalletId, fee, feeAsset, seenAtMs: p.nowMs,
+      final: p.finalizedHeight !== null && r.height <= p.finalizedHeight,
+    });
+  }
+  return out;
+}

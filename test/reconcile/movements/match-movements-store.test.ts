@@ -1,0 +1,190 @@
+// Movement matching through the real store (SQLite and Postgres): records imported all or nothing,
+// blocks written by saveBlock with the movement sink registered (matching inside the block's
+// transaction), rollbackTo for reorgs, a controlled clock for grace periods and SLAs. After each step
+// every outcome equals what the scenario knows to be true.
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ResolvedMovements } from "../../../src/lib/config.js";
+import { createMovementSink } from "../../../src/reconcile/movements/create-movement-sink.js";
+import { MovementRecordsInvalidError } from "../../../src/reconcile/movements/errors.js";
+import { importMovementRecords } from "../../../src/reconcile/movements/import-movement-records.js";
+import { matchMovementsIn } from "../../../src/reconcile/movements/match-movements.js";
+import { addBlockEventSink, loadMovementOutcomes, loadMovementRecords, rollbackTo, saveBlock, saveWallets, type Store, type TransferInput } from "../../../src/store/index.js";
+import { openTestStore, STORE_KINDS } from "../../helpers/stores.js";
+import { BTC_ADDR, BTC_ADDR2, VALIDATION } from "./movement-fixtures.js";
+
+const SETTINGS: ResolvedMovements = { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: { BTC: 20_000n } };
+const T0 = Date.parse("2026-05-31T12:00:00Z");
+const tx = (n: number) => n.toString(16).padStart(64, "0");
+
+describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
+  let store: Store;
+  let dispose: () => Promise<void>;
+  let now = T0;
+  let hot: number;
+  let cold: number;
+  let height = 0;
+  let hashes: string[] = [];
+
+  beforeEach(async () => {
+    ({ store, dispose } = await openTestStore(kind));
+    const w = await saveWallets(store, [
+      { chain: "btc", label: "hot", kind: "address", address: "hot-addr" },
+      { chain: "btc", label: "cold", kind: "address", address: "cold-addr" },
+    ]);
+    hot = w[0]!.id;
+    cold = w[1]!.id;
+    now = T0;
+    height = 0;
+    hashes = [];
+    addBlockEventSink(store, createMovementSink({ settings: SETTINGS, chains: ["btc"], now: () => now }));
+  });
+  afterEach(async () => dispose());
+
+  /** Stores the next block (time = the clock), final up to `finalized` (default: itself). */
+  async function block(transfers: TransferInput[], p: { finalized?: number; salt?: string; timeMs?: number } = {}) {
+    const h = ++height;
+    const hash = `${p.salt ?? "a"}${h}`.padEnd(64, "0");
+    await saveBlock(store, {
+      block: { chain: "btc", height: h, hash, parentHash: hashes[h - 1] ?? "genesis".padEnd(64, "0"), time: Math.floor((p.timeMs ?? now) / 1000) },
+      changes: [],
+      transfers,
+      finalizedHeight: p.finalized ?? h,
+    });
+    hashes[h] = hash;
+  }
+  const out = (txid: string, n: number, amount: bigint, counterparty: string, extra: Partial<TransferInput> = {}): TransferInput =>
+    ({ walletId: hot, asset: "BTC", txid, position: n, direction: "out", amount, counterparty, counterpartyWalletId: null, ...extra });
+  const fee = (txid: string, n: number, amount: bigint): TransferInput => ({ walletId: hot, asset: "BTC", txid, position: n, direction: "fee", amount, counterparty: null });
+  const records = (list: object[], format: "json" = "json") =>
+    importMovementRecords({ store, nowMs: () => now }, {
+      bytes: Buffer.from(JSON.stringify(list)), format, sourceName: "test", source: "http",
+      validation: { ...VALIDATION, nowMs: now }, settings: SETTINGS, chains: ["btc"],
+    });
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const w = (id: string, amount: string, counterparty: string, extra: object = {}) => ({ id, kind: "withdrawal", chain: "btc", asset: "BTC", amount, counterparty, time: iso(now), ...extra });
+  const current = async () => {
+    const rows = await loadMovementOutcomes(store, { currentOnly: true });
+    return Object.fromEntries(rows.map((r) => [r.subject, r.outcome]));
+  };
+  const tick = () => store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: ["btc"], nowMs: now }));
+
+  it("a batched withdrawal paying many users: each record matched to its output, the fee once, change not a leg", async () => {
+    const users = Array.from({ length: 12 }, (_, i) => ({ id: `wd-${i}`, amount: `0.${String(i + 1).padStart(2, "0")}`, to: i % 2 ? BTC_ADDR : BTC_ADDR2 }));
+    await records(users.map((u) => w(u.id, u.amount, u.to)));
+    const T = tx(1);
+    await block([...users.map((u, i) => out(T, i, BigInt(i + 1) * 1_000_000n, u.to)), fee(T, 12, 25_000n)]);
+    const rows = await loadMovementOutcomes(store, { currentOnly: true });
+    expect(rows.filter((r) => r.outcome === "matched").map((r) => r.recordId).sort()).toEqual(users.map((u) => u.id).sort());
+    expect(rows.every((r) => r.txid === T && r.height === 1)).toBe(true);
+    const fees = rows.filter((r) => r.fee !== null);
+    expect(fees).toHaveLength(1);
+    expect(fees[0]).toMatchObject({ recordId: "wd-0", fee: 25_000n, feeAsset: "BTC", flags: ["fee_above_ceiling"] });
+    expect((await loadMovementRecords(store)).every((r) => !r.open)).toBe(true);
+  });
+
+  it("same amount to the same address twice: each record takes the nearest movement", async () => {
+    now = T0 + 3_600_000;
+    await block([out(tx(3), 0, 10_000_000n, BTC_ADDR)], { timeMs: T0 + 3_500_000 });
+    await block([out(tx(2), 0, 10_000_000n, BTC_ADDR)], { timeMs: T0 + 100_000 });
+    await records([w("b", "0.1", BTC_ADDR, { time: iso(T0 + 3_600_000) }), w("a", "0.1", BTC_ADDR, { time: iso(T0) })]);
+    const rows = await loadMovementOutcomes(store, { currentOnly: true });
+    expect(Object.fromEntries(rows.map((r) => [r.recordId, r.txid]))).toEqual({ a: tx(2), b: tx(3) });
+  });
+
+  it("internal movements are never outflows; a late sweep record matches them", async () => {
+    // cold's address is BTC_ADDR2 here: the leg names it as the chain does, with cold's wallet id.
+    await block([out(tx(4), 0, 50_000_000n, BTC_ADDR2, { counterpartyWalletId: cold }), { walletId: cold, asset: "BTC", txid: tx(4), position: 1, direction: "in", amount: 50_000_000n, counterparty: BTC_ADDR, counterpartyWalletId: hot }]);
+    now += 3_600_000;
+    await tick();
+    // Past grace and final: custody to custody, never an outflow (the incoming side is not a second item).
+    expect(await current()).toEqual({ [`leg:btc:${tx(4)}:0`]: "internal" });
+    // A withdrawal record cannot claim an internal movement; a sweep record (late, no txid) matches it.
+    await records([w("not-sweep", "0.5", BTC_ADDR2, { time: iso(now - 3_600_000) }), { id: "sw-1", kind: "sweep", chain: "btc", asset: "BTC", amount: "0.5", counterparty: BTC_ADDR2, time: iso(now - 3_600_000) }]);
+    expect(await current()).toEqual({ [`leg:btc:${tx(4)}:0`]: "matched", "record:sw-1": "matched", "record:not-sweep": "missing_on_chain" });
+  });
+
+  it("late record resolves an unexplained outflow; duplicate is a no-op; a conflict is refused with nothing written", async () => {
+    await block([out(tx(5), 0, 7_000_000n, BTC_ADDR), fee(tx(5), 1, 1_000n)]);
+    expect(await current()).toEqual({ [`leg:btc:${tx(5)}:0`]: "pending" });
+    now += 599_000;
+    await tick();
+    expect((await current())[`leg:btc:${tx(5)}:0`]).toBe("pending");
+    now += 2_000;
+    await tick();
+    expect((await current())[`leg:btc:${tx(5)}:0`]).toBe("unexplained_outflow");
+    const rec = w("late-1", "0.07", BTC_ADDR, { time: iso(T0), txid: tx(5) });
+    expect(await records([rec])).toMatchObject({ inserted: 1, unchanged: 0 });
+    expect(await current()).toEqual({ [`leg:btc:${tx(5)}:0`]: "matched", "record:late-1": "matched" });
+    const history = (await loadMovementOutcomes(store)).filter((r) => r.subject === `leg:btc:${tx(5)}:0`).map((r) => r.outcome);
+    expect(history).toEqual(["pending", "unexplained_outflow", "matched"]);
+    const before = await loadMovementOutcomes(store);
+    expect(await records([rec])).toMatchObject({ inserted: 0, unchanged: 1, transitions: 0 });
+    const err = await records([w("new-1", "0.01", BTC_ADDR), { ...rec, amount: "0.08" }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MovementRecordsInvalidError);
+    expect((err as MovementRecordsInvalidError).problems).toEqual([expect.objectContaining({ index: 1, id: "late-1", code: "MOVEMENTS__ID_CONFLICT" })]);
+    expect((await loadMovementRecords(store)).map((r) => r.id)).toEqual(["late-1"]);
+    expect(await loadMovementOutcomes(store)).toEqual(before);
+  });
+
+  it("amount mismatch by txid; a missing withdrawal after its SLA; unexplained inflow after grace; nothing unexplained before finality", async () => {
+    await records([w("m-1", "0.3", BTC_ADDR, { txid: tx(6) }), w("miss-1", "0.2", BTC_ADDR2)]);
+    await block([out(tx(6), 0, 29_000_000n, BTC_ADDR), { walletId: hot, asset: "BTC", txid: tx(7), position: 1, direction: "in", amount: 123n, counterparty: null }], { finalized: 0 });
+    expect(await current()).toMatchObject({ "record:m-1": "amount_mismatch", [`leg:btc:${tx(7)}:0`]: "pending" });
+    now += 3_600_000;
+    await tick();
+    // Not final yet: the inflow stays pending however long; the record's SLA has run out.
+    expect(await current()).toMatchObject({ [`leg:btc:${tx(7)}:0`]: "pending", "record:miss-1": "missing_on_chain" });
+    await block([]);
+    now += 1;
+    await tick();
+    expect(await current()).toMatchObject({ [`leg:btc:${tx(7)}:0`]: "unexplained_inflow" });
+    const mm = (await loadMovementOutcomes(store, { currentOnly: true, outcome: "amount_mismatch" }))[0]!;
+    expect(mm).toMatchObject({ amount: 30_000_000n, chainAmount: 29_000_000n, severity: "critical", txid: tx(6), height: 1 });
+  });
+
+  it("a fee-bumped replacement (RBF): the record names the first txid, the chain confirms another → replaced, not outflow + missing", async () => {
+    await records([w("rbf-1", "0.2", BTC_ADDR, { txid: tx(20) })]);
+    await block([out(tx(21), 0, 20_000_000n, BTC_ADDR), fee(tx(21), 1, 9_000n)]);
+    now += 7_200_000;
+    await tick();
+    expect(await current()).toEqual({ "record:rbf-1": "replaced" });
+    expect((await loadMovementOutcomes(store, { currentOnly: true }))[0]).toMatchObject({ txid: tx(21), flags: ["txid_replaced"], fee: 9_000n, severity: "warning" });
+  });
+
+  it("an EVM token withdrawal, legs as an EVM indexer writes them (token out leg, gas as an ETH fee leg): matched, fee in ETH", async () => {
+    const [eth] = await saveWallets(store, [{ chain: "eth", label: "eth-hot", kind: "address", address: `0x${"aa".repeat(20)}` }]);
+    const T = `0x${"ef".repeat(32)}`;
+    const user = `0x${"12".repeat(20)}`;
+    await saveBlock(store, {
+      block: { chain: "eth", height: 1, hash: `0x${"01".repeat(32)}`, parentHash: `0x${"00".repeat(32)}`, time: Math.floor(now / 1000) },
+      changes: [],
+      transfers: [
+        { walletId: eth!.id, asset: "USDC-eth", txid: T, position: 0, direction: "out", amount: 1_500_000_000n, counterparty: user, counterpartyWalletId: null },
+        { walletId: eth!.id, asset: "ETH", txid: T, position: 1, direction: "fee", amount: 42_000_000_000_000n, counterparty: null },
+      ],
+      finalizedHeight: 1,
+    });
+    await importMovementRecords({ store, nowMs: () => now }, {
+      bytes: Buffer.from(JSON.stringify([{ id: "e-1", kind: "withdrawal", chain: "eth", asset: "USDC-eth", amount: "1500", counterparty: user.toUpperCase().replace("0X", "0x"), txid: T.toUpperCase().replace("0X", "0x"), time: iso(now) }])),
+      format: "json", sourceName: "t", source: "http", validation: { ...VALIDATION, nowMs: now }, settings: SETTINGS, chains: ["eth"],
+    });
+    const [row] = await loadMovementOutcomes(store, { currentOnly: true });
+    expect(row).toMatchObject({ subject: "record:e-1", outcome: "matched", chain: "eth", txid: T, chainAmount: 1_500_000_000n, fee: 42_000_000_000_000n, feeAsset: "ETH", counterparty: user });
+  });
+
+  it("a matched movement reorged away goes back to reorged, then matches again in another block (one subject)", async () => {
+    await records([w("r-1", "0.4", BTC_ADDR)]);
+    await block([], { finalized: 0 });
+    await block([out(tx(8), 0, 40_000_000n, BTC_ADDR)], { finalized: 0 });
+    expect((await current())["record:r-1"]).toBe("matched");
+    await rollbackTo(store, { chain: "btc", height: 1 });
+    height = 1;
+    expect((await current())["record:r-1"]).toBe("reorged");
+    expect((await loadMovementRecords(store))[0]!.open).toBe(true);
+    await block([], { finalized: 0, salt: "b" });
+    await block([out(tx(8), 0, 40_000_000n, BTC_ADDR)], { finalized: 0, salt: "b" });
+    const rows = (await loadMovementOutcomes(store)).filter((r) => r.subject === "record:r-1");
+    expect(rows.map((r) => [r.outcome, r.height, r.blockHash?.slice(0, 2)])).toEqual([["matched", 2, "a2"], ["reorged", 2, "a2"], ["matched", 3, "b3"]]);
+    expect(rows.filter((r) => r.current)).toHaveLength(1);
+  });
+});
