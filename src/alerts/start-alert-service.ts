@@ -6,6 +6,7 @@ import type { ResolveHost } from "../lib/post-guarded.js";
 import { addBlockEventSink, type Store } from "../store/index.js";
 import { createAlertBlockSink } from "./create-alert-block-sink.js";
 import { createOutboxWorker, type OutboxWorker } from "./create-outbox-worker.js";
+import { createAlertReaders } from "./create-alert-readers.js";
 import { createHealthMemory, evaluateHealthRules, type AlertReaders } from "./evaluate-health-rules.js";
 
 /** The running alert pipeline of a `backstop start` process. */
@@ -25,17 +26,19 @@ export type AlertService = {
 export function startAlertService(p: { config: ResolvedConfig; store: Store; logger: Logger; readers?: AlertReaders; resolve?: ResolveHost }): AlertService {
   const { config, store, logger } = p;
   const alerts = config.alerts;
+  // Coverage, checkpoints and silent changes come from the reconciliation module and the EVM follower.
+  const readers: AlertReaders = p.readers ?? createAlertReaders();
   const removeSink = addBlockEventSink(store, createAlertBlockSink({ config }));
   const worker = createOutboxWorker({ store, alerts, logger, resolve: p.resolve });
   const abort = new AbortController();
   const memory = createHealthMemory();
-  const missing = alerts.rules.filter((r) => (r.type === "coverage_below" && !p.readers?.loadLiveCoverage) || (r.type === "checkpoint" && !p.readers?.loadNewCheckpoints) || (r.type === "silent_change" && !p.readers?.loadSilentChanges));
+  const missing = alerts.rules.filter((r) => (r.type === "coverage_below" && !readers.loadLiveCoverage) || (r.type === "checkpoint" && !readers.loadNewCheckpoints) || (r.type === "silent_change" && !readers.loadSilentChanges));
   for (const r of missing) logger.warn({ msg: "alert rule has no data source in this build; it never fires", rule: r.name, type: r.type });
   let healthTimer: NodeJS.Timeout | undefined;
   let evaluating: Promise<void> | undefined;
   const tick = () => {
     if (evaluating || abort.signal.aborted) return;
-    evaluating = evaluateHealthRules(store, { alerts, now: Date.now, readers: p.readers, memory })
+    evaluating = evaluateHealthRules(store, { alerts, now: Date.now, readers, memory })
       .then((n) => {
         if (n) worker.wake();
       })
