@@ -1,10 +1,11 @@
-import { loadCheckpoint, loadCheckpoints, loadLiveCoverage, loadSilentChanges, type Store } from "../store/index.js";
+import { loadCheckpoint, loadCheckpoints, loadLiveCoverage, loadMovementOutcomes, loadSilentChanges, type Store } from "../store/index.js";
 import type { CheckpointDocument, SignedCheckpoint } from "../reconcile/checkpoint-document.js";
-import type { AlertReaders, CheckpointRow, LiveCoverageRow, SilentChangeRow } from "./evaluate-health-rules.js";
+import type { AlertReaders, CheckpointRow, LiveCoverageRow, MovementOutcomeAlertRow, SilentChangeRow } from "./evaluate-health-rules.js";
 
 /**
  * The alert engine's readers over the reconciliation module (live coverage, checkpoints) and the EVM
- * follower's silent token changes: the one place they are adapted to the rows the health rules read.
+ * follower's silent token changes and the movement reconciliation's outcomes: the one place they are
+ * adapted to the rows the health rules read.
  */
 export function createAlertReaders(): Required<AlertReaders> {
   return {
@@ -34,12 +35,24 @@ export function createAlertReaders(): Required<AlertReaders> {
       }
       return out;
     },
+    async loadMovementOutcomes(store: Store, p: { afterId: number }): Promise<MovementOutcomeAlertRow[]> {
+      const rows = await loadMovementOutcomes(store, { sinceId: p.afterId, limit: 1_000 });
+      const labels = await loadWalletLabels(store, rows.flatMap((r) => (r.walletId === null ? [] : [r.walletId])));
+      return rows.map((r) => {
+        const wallet = r.walletId === null ? null : (labels.get(r.walletId) ?? String(r.walletId));
+        const what = r.recordId ? `record ${r.recordId}${r.kind ? ` (${r.kind})` : ""}` : `${r.direction ?? "movement"} of ${r.chainAmount ?? r.amount} ${r.asset} base units${wallet ? ` from ${wallet}` : ""}`;
+        const where = r.txid ? ` tx ${r.txid}${r.height !== null ? ` at ${r.chain} ${r.height}` : ""}` : "";
+        return {
+          id: r.id, subject: r.subject, outcome: r.outcome, chain: r.chain, asset: r.asset, wallet, amount: r.amount, chainAmount: r.chainAmount,
+          recordId: r.recordId, txid: r.txid, height: r.height, blockHash: r.blockHash, counterparty: r.counterparty,
+          summary: `${r.outcome}: ${what}${r.counterparty ? `, counterparty ${r.counterparty}` : ""}${where}`,
+        };
+      });
+    },
     async loadSilentChanges(store: Store, p: { afterId?: string }): Promise<SilentChangeRow[]> {
       const rows = await loadSilentChanges(store, { sinceId: p.afterId === undefined ? 0 : Number(p.afterId) });
       if (!rows.length) return [];
-      const labels = new Map(
-        (await store.raw(`SELECT id, label FROM wallets WHERE id IN (${rows.map(() => "?").join(", ")})`, rows.map((r) => r.walletId))).map((r) => [Number(r.id), String(r.label)]),
-      );
+      const labels = await loadWalletLabels(store, rows.map((r) => r.walletId));
       return rows.map((r) => ({
         id: String(r.id),
         chain: r.chain,
@@ -53,4 +66,11 @@ export function createAlertReaders(): Required<AlertReaders> {
       }));
     },
   };
+}
+
+async function loadWalletLabels(store: Store, ids: readonly number[]): Promise<Map<number, string>> {
+  const unique = [...new Set(ids)];
+  if (!unique.length) return new Map();
+  const rows = await store.raw(`SELECT id, label FROM wallets WHERE id IN (${unique.map(() => "?").join(", ")})`, unique);
+  return new Map(rows.map((r) => [Number(r.id), String(r.label)]));
 }

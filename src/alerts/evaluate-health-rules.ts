@@ -10,6 +10,12 @@ export type CheckpointRow = { seq: number; digest: string; status: string; asOf:
 /** A balance that changed with no transaction (EVM) or a Solana balance mismatch: expected vs actual at one block. */
 export type SilentChangeRow = { id: string; chain: string; wallet: string; asset: string; height: number; blockHash: string; expected: bigint; actual: bigint; kind: string };
 
+/** A movement reconciliation outcome (issue 14): one row per state change of a subject (a record or a chain leg). */
+export type MovementOutcomeAlertRow = {
+  id: number; subject: string; outcome: string; chain: string; asset: string; wallet: string | null; amount: bigint | null; chainAmount: bigint | null;
+  recordId: string | null; txid: string | null; height: number | null; blockHash: string | null; counterparty: string | null; summary: string;
+};
+
 /**
  * What the alert engine reads from modules built in parallel (reconciliation, checkpoints, EVM discrepancies).
  * Each is optional: a rule whose reader is absent is skipped (and `backstop start` logs that once).
@@ -21,14 +27,16 @@ export type AlertReaders = {
   loadNewCheckpoints?(store: Store, p: { afterSeq: number }): Promise<CheckpointRow[]>;
   /** Silent changes recorded after the one with id `afterId` (all when absent), oldest first; ids sort in recording order. */
   loadSilentChanges?(store: Store, p: { afterId?: string }): Promise<SilentChangeRow[]>;
+  /** Movement outcomes with id > afterId, oldest first. */
+  loadMovementOutcomes?(store: Store, p: { afterId: number }): Promise<MovementOutcomeAlertRow[]>;
 };
 
 /** Per-process memory of the health evaluator: when each chain's node tip last changed (chain_halted). */
-export type HealthMemory = { tips: Map<string, { tip: number; changedAtMs: number }>; checkpointSeq: number; silentAfter?: string };
+export type HealthMemory = { tips: Map<string, { tip: number; changedAtMs: number }>; checkpointSeq: number; silentAfter?: string; movementAfter: number };
 
 /** A fresh memory for evaluateHealthRules. */
 export function createHealthMemory(): HealthMemory {
-  return { tips: new Map(), checkpointSeq: -1 };
+  return { tips: new Map(), checkpointSeq: -1, movementAfter: 0 };
 }
 
 const inChains = (r: AlertRule, chain: string) => !r.chains || r.chains.includes(chain);
@@ -149,6 +157,25 @@ export async function evaluateHealthRules(store: Store, ctx: AlertsContext & { r
           chain: s.chain, wallet: s.wallet, asset: s.asset, height: s.height, blockHash: s.blockHash,
           summary: `${s.wallet} ${s.asset} on ${s.chain} at ${s.height}: balance ${s.actual} where the transactions give ${s.expected} (${s.kind})`,
           values: { expected: s.expected.toString(), actual: s.actual.toString(), difference: (s.actual - s.expected).toString(), kind: s.kind },
+        });
+      }
+    }
+  }
+  const movementRules = rules.filter((x) => x.type === "movement");
+  if (movementRules.length && r.loadMovementOutcomes) {
+    for (const m of await r.loadMovementOutcomes(store, { afterId: ctx.memory.movementAfter })) {
+      ctx.memory.movementAfter = m.id;
+      for (const rule of movementRules) {
+        if (rule.type !== "movement" || !inChains(rule, m.chain) || (rule.assets && !rule.assets.includes(m.asset)) || (rule.wallets && (!m.wallet || !rule.wallets.includes(m.wallet)))) continue;
+        // One incident per subject (a record or a chain leg): an alerting outcome fires it, a later match resolves it.
+        const firing = rule.outcomes.includes(m.outcome);
+        if (!firing && m.outcome !== "matched" && m.outcome !== "internal") continue;
+        drafts.push({
+          rule, status: firing ? "firing" : "resolved", finality: "final", scope: { chain: m.chain, asset: m.asset, extra: m.subject },
+          dedupeKey: firing ? `${rule.name}|movement|${m.id}` : undefined,
+          chain: m.chain, wallet: m.wallet, asset: m.asset, txids: m.txid ? [m.txid] : [], height: m.height, blockHash: m.blockHash,
+          summary: m.summary,
+          values: { outcome: m.outcome, record: m.recordId, amount: m.amount?.toString() ?? null, chain_amount: m.chainAmount?.toString() ?? null, counterparty: m.counterparty, subject: m.subject },
         });
       }
     }

@@ -14,6 +14,8 @@ export type AlertService = {
   /** Hand to every chain indexer: a stored block or a reorg wakes the delivery worker at once (after the commit). */
   observer: FollowerObserver;
   worker: OutboxWorker;
+  /** Runs the health and reader rules once now (as the timer does), resolving when their alerts are committed. */
+  evaluateNow(): Promise<void>;
   /** Stops the worker and the health loop, and removes the block sink. */
   stop(): Promise<void>;
 };
@@ -32,7 +34,7 @@ export function startAlertService(p: { config: ResolvedConfig; store: Store; log
   const worker = createOutboxWorker({ store, alerts, logger, resolve: p.resolve });
   const abort = new AbortController();
   const memory = createHealthMemory();
-  const missing = alerts.rules.filter((r) => (r.type === "coverage_below" && !readers.loadLiveCoverage) || (r.type === "checkpoint" && !readers.loadNewCheckpoints) || (r.type === "silent_change" && !readers.loadSilentChanges));
+  const missing = alerts.rules.filter((r) => (r.type === "coverage_below" && !readers.loadLiveCoverage) || (r.type === "checkpoint" && !readers.loadNewCheckpoints) || (r.type === "silent_change" && !readers.loadSilentChanges) || (r.type === "movement" && !readers.loadMovementOutcomes));
   for (const r of missing) logger.warn({ msg: "alert rule has no data source in this build; it never fires", rule: r.name, type: r.type });
   let healthTimer: NodeJS.Timeout | undefined;
   let evaluating: Promise<void> | undefined;
@@ -54,6 +56,11 @@ export function startAlertService(p: { config: ResolvedConfig; store: Store; log
       onReorg: () => worker.wake(),
       // Health is flushed by the follower; evaluate shortly after it changes state (a halt on a deep reorg).
       onStateChange: () => void setTimeout(tick, 250).unref(),
+    },
+    async evaluateNow() {
+      await evaluating;
+      tick();
+      await evaluating;
     },
     async stop() {
       abort.abort();

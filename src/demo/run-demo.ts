@@ -117,16 +117,22 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       }
       const lines = await printBalances(step === 0 ? "custody balances after the opening activity:" : `custody balances, round ${step}:`);
       // What this round's blocks raised, as the receiver got it (the worker also runs on its own; this pass just does not wait for its poll).
-      for (let i = 0; i < 60 && (await store.raw("SELECT 1 FROM alert_outbox WHERE status = 'pending' LIMIT 1")).length; i++) {
-        await alerting.worker.drainOnce();
-        await sleep(50);
-      }
-      const received = demoAlerts.takeLines();
-      if (received.length) {
-        out("");
-        for (const l of received) out(l);
-      }
+      const showAlerts = async () => {
+        for (let i = 0; i < 60 && (await store!.raw("SELECT 1 FROM alert_outbox WHERE status = 'pending' LIMIT 1")).length; i++) {
+          await alerting!.worker.drainOnce();
+          await sleep(50);
+        }
+        const received = demoAlerts!.takeLines();
+        if (received.length) {
+          out("");
+          for (const l of received) out(l);
+        }
+      };
+      await showAlerts();
       for (const l of await feedDemoMovements({ store, config, logger: p.logger, parts, flagged })) out(l);
+      // The movement outcomes just flagged go through the alert pipeline too (critical for an unexplained outflow).
+      await alerting.evaluateNow();
+      await showAlerts();
       if (step === 0) {
         // Liabilities: a generated snapshot of user balances owing 90% of each asset's custody
         // balance (coverage 111%), imported with its Merkle-sum root and one proof checked.

@@ -6,6 +6,9 @@ import { classifyAddress, isLocalhostName } from "./classify-address.js";
 export const ALERT_SEVERITIES = ["critical", "error", "warning", "info"] as const;
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
+/** Movement reconciliation outcomes that raise a `movement` alert by default. */
+export const ALERTING_MOVEMENT_OUTCOMES = ["unexplained_outflow", "amount_mismatch", "missing_on_chain", "unexplained_inflow"] as const;
+
 /** Checkpoint statuses that raise a `checkpoint` alert by default. */
 export const ALERTING_CHECKPOINT_STATUSES = ["breach", "not_anchored", "discrepancy", "window_dressing"] as const;
 
@@ -63,6 +66,12 @@ const ruleSchema = z.discriminatedUnion("type", [
   z.object({ ...common, type: z.literal("coverage_below"), asset: z.string(), /** Coverage threshold in basis points (10000 = 100%). */ bps: z.number().int().min(0).max(1_000_000) }).strict(),
   z.object({ ...common, type: z.literal("checkpoint"), /** Statuses that alert. Default breach, not_anchored, discrepancy, window_dressing. */ statuses: z.array(z.string()).min(1).optional() }).strict(),
   z.object({ ...common, type: z.literal("silent_change") }).strict(),
+  z.object({
+    ...common,
+    type: z.literal("movement"),
+    /** Movement reconciliation outcomes that alert. Default unexplained_outflow, amount_mismatch, missing_on_chain, unexplained_inflow. */
+    outcomes: z.array(z.enum(["unexplained_outflow", "amount_mismatch", "missing_on_chain", "unexplained_inflow", "reorged", "replaced"])).min(1).optional(),
+  }).strict(),
   z.object({ ...common, type: z.literal("indexer_stalled"), /** Seconds the node's head advances while our cursor does not. */ forSeconds: z.number().int().min(1).max(86_400) }).strict(),
   z.object({ ...common, type: z.literal("chain_halted"), /** Seconds without a new head from the node. */ forSeconds: z.number().int().min(1).max(86_400) }).strict(),
   z.object({ ...common, type: z.literal("lag"), /** Node tip minus indexed height, in blocks, above which it fires. */ blocks: z.number().int().min(1) }).strict(),
@@ -73,7 +82,7 @@ const ruleSchema = z.discriminatedUnion("type", [
 ], { error: (iss) => (iss.code === "invalid_union" && (iss as { note?: string }).note === "No matching discriminator" ? `unknown rule type ${JSON.stringify((iss.input as { type?: unknown })?.type)} (known: ${RULE_TYPES.join(", ")})` : undefined) });
 
 /** Every rule type. */
-export const RULE_TYPES = ["outflow", "balance_below", "balance_above", "unknown_counterparty", "coverage_below", "checkpoint", "silent_change", "indexer_stalled", "chain_halted", "lag", "reorg", "deep_reorg", "provider_disagreement", "provider_lagging"] as const;
+export const RULE_TYPES = ["outflow", "balance_below", "balance_above", "unknown_counterparty", "coverage_below", "checkpoint", "silent_change", "movement", "indexer_stalled", "chain_halted", "lag", "reorg", "deep_reorg", "provider_disagreement", "provider_lagging"] as const;
 
 const sinkSchema = z.discriminatedUnion("type", [
   z.object({
@@ -144,6 +153,7 @@ export type AlertRule =
   | (Common & { type: "coverage_below"; asset: string; bps: number })
   | (Common & { type: "checkpoint"; statuses: string[] })
   | (Common & { type: "silent_change" })
+  | (Common & { type: "movement"; outcomes: string[] })
   | (Common & { type: "indexer_stalled"; forSeconds: number })
   | (Common & { type: "chain_halted"; forSeconds: number })
   | (Common & { type: "lag"; blocks: number })
@@ -204,6 +214,8 @@ export function resolveAlertsConfig(p: {
   input: z.output<typeof alertsConfigSchema> | undefined;
   chains: readonly string[];
   assets: Readonly<Record<string, { decimals: number; chain: string }>>;
+  /** Liability asset ids (`liabilityAssets`): live coverage and checkpoints are per liability asset. */
+  liabilityAssets?: readonly string[];
   walletLabels: readonly string[];
   resolveEnv: (v: string | { env: string }, at: string) => string;
   problems: string[];
@@ -301,11 +313,14 @@ export function resolveAlertsConfig(p: {
         break;
       }
       case "coverage_below":
-        if (!p.assets[r.asset]) problems.push(`${at}.asset: unknown asset "${r.asset}"`);
+        if (!p.assets[r.asset] && !p.liabilityAssets?.includes(r.asset)) problems.push(`${at}.asset: unknown asset "${r.asset}" (neither a liability asset nor a chain asset)`);
         rules.push({ ...base, type: r.type, asset: r.asset, bps: r.bps });
         break;
       case "checkpoint":
         rules.push({ ...base, type: r.type, statuses: r.statuses ?? [...ALERTING_CHECKPOINT_STATUSES] });
+        break;
+      case "movement":
+        rules.push({ ...base, type: r.type, outcomes: r.outcomes ?? [...ALERTING_MOVEMENT_OUTCOMES] });
         break;
       case "reorg":
         rules.push({ ...base, type: r.type, minDepth: r.minDepth ?? 1 });

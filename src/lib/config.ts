@@ -425,6 +425,7 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     input: c.alerts,
     chains: Object.keys(c.chains),
     assets: c.assets,
+    liabilityAssets: Object.keys(c.liabilityAssets ?? {}),
     walletLabels: c.wallets.map((w) => w.label),
     resolveEnv,
     problems,

@@ -11,8 +11,12 @@ import { createCheckpoint } from "../../src/reconcile/create-checkpoint.js";
 import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
 import { runCheckpointRound } from "../../src/reconcile/follow-checkpoints.js";
-import { loadCheckpoints, loadHeaderPins, loadLiveCoverage, rollbackTo, saveBlock, saveFinalizedHeight, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
+import { loadCheckpoint, loadCheckpoints, loadHeaderPins, loadLiveCoverage, rollbackTo, saveBlock, saveFinalizedHeight, saveWallets, syncWalletStates, type Store } from "../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../helpers/stores.js";
+import { createAlertReaders } from "../../src/alerts/create-alert-readers.js";
+import { createHealthMemory, evaluateHealthRules } from "../../src/alerts/evaluate-health-rules.js";
+import { loadAlerts } from "../../src/alerts/load-alerts.js";
+import { resolveAlertsConfig } from "../../src/lib/alerts-config.js";
 
 const T0 = 1_700_000_000;
 const KEY = createSigningKey();
@@ -216,6 +220,36 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(live).toEqual([
       { asset: "ETH", snapshotId: "snap-3", decimals: 18, liabilities: 10n ** 18n, reserves: 5n * 10n ** 18n, coverageBps: 50_000n, status: "covered", heights: { btc: 18, eth: 25 }, computedAtMs: 1234, label: "live" },
     ]);
+  });
+
+  it("alerts read the stored checkpoints and live coverage: the breach checkpoint alerts once; live ETH coverage 50,000 bps is above a 10,000 bps threshold", async () => {
+    const problems: string[] = [];
+    const alerts = resolveAlertsConfig({
+      input: { rules: [{ name: "cp", type: "checkpoint", severity: "critical" }, { name: "cov", type: "coverage_below", severity: "critical", asset: "ETH", bps: 60_000 }, { name: "cov-ok", type: "coverage_below", severity: "critical", asset: "ETH", bps: 10_000 }] },
+      chains: ["btc", "eth"], assets: cfg.assets, liabilityAssets: Object.keys(cfg.liabilityAssets), walletLabels: cfg.wallets.map((w) => w.label), resolveEnv: () => "", problems,
+    });
+    expect(problems).toEqual([]);
+    const memory = createHealthMemory();
+    const evaluate = () => evaluateHealthRules(store, { alerts, now: () => 5678, readers: createAlertReaders(), memory });
+    // One alert per stored checkpoint that is, or has an asset that is, not covered; plus the live coverage.
+    const stored: Array<{ seq: number; digest: string; status: string }> = [];
+    for (const c of await loadCheckpoints(store)) {
+      const doc = JSON.parse((await loadCheckpoint(store, { seq: c.seq }))!.signed).document as { status: string; assets: { status: string }[] };
+      if (doc.status !== "covered" || doc.assets.some((a) => a.status !== "covered")) stored.push(c);
+    }
+    expect(stored.length).toBeGreaterThan(1);
+    expect(await evaluate()).toBe(stored.length + 1);
+    expect(await evaluate()).toBe(0);
+    const raised = await loadAlerts(store);
+    const cps = raised.filter((a) => a.rule === "cp");
+    expect(cps.map((a) => a.values.seq).sort()).toEqual(stored.map((c) => c.seq).sort());
+    const cp = cps.find((a) => a.values.seq === stored[0]!.seq)!;
+    expect(cp).toMatchObject({ type: "checkpoint", status: "firing", severity: "critical" });
+    expect(cp.values).toMatchObject({ digest: stored[0]!.digest, status: stored[0]!.status });
+    expect(cp.values.assets as string[]).toContain("ETH:breach:8333");
+    // 50,000 bps live (5 ETH against 1 owed): below 60,000 fires, above 10,000 does not.
+    expect(raised.find((a) => a.rule === "cov")).toMatchObject({ status: "firing", asset: "ETH", values: expect.objectContaining({ coverage_bps: 50_000, threshold_bps: 60_000, live: true }) });
+    expect(raised.find((a) => a.rule === "cov-ok")).toBeUndefined();
   });
 
   it("refuses a signing key that is not published for the snapshot's time", async () => {

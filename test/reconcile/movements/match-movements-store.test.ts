@@ -10,6 +10,10 @@ import { importMovementRecords } from "../../../src/reconcile/movements/import-m
 import { matchMovementsIn } from "../../../src/reconcile/movements/match-movements.js";
 import { addBlockEventSink, loadMovementOutcomes, loadMovementRecords, rollbackTo, saveBlock, saveWallets, type Store, type TransferInput } from "../../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../../helpers/stores.js";
+import { createAlertReaders } from "../../../src/alerts/create-alert-readers.js";
+import { createHealthMemory, evaluateHealthRules } from "../../../src/alerts/evaluate-health-rules.js";
+import { loadAlerts } from "../../../src/alerts/load-alerts.js";
+import { buildAlertsConfig } from "../../alerts/alert-fixtures.js";
 import { BTC_ADDR, BTC_ADDR2, VALIDATION } from "./movement-fixtures.js";
 
 const SETTINGS: ResolvedMovements = { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: { BTC: 20_000n } };
@@ -124,6 +128,26 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     expect((err as MovementRecordsInvalidError).problems).toEqual([expect.objectContaining({ index: 1, id: "late-1", code: "MOVEMENTS__ID_CONFLICT" })]);
     expect((await loadMovementRecords(store)).map((r) => r.id)).toEqual(["late-1"]);
     expect(await loadMovementOutcomes(store)).toEqual(before);
+  });
+
+  it("alerts: an unexplained outflow raises one critical alert through the alert pipeline; the late record that explains it resolves the incident", async () => {
+    const alerts = buildAlertsConfig({ rules: [{ name: "unexplained", type: "movement", severity: "critical", outcomes: ["unexplained_outflow"] }] }).alerts;
+    const memory = createHealthMemory();
+    const readers = createAlertReaders();
+    const evaluate = () => evaluateHealthRules(store, { alerts, now: () => now, readers, memory });
+    await block([out(tx(7), 0, 7_000_000n, BTC_ADDR), fee(tx(7), 1, 1_000n)]);
+    expect(await evaluate()).toBe(0); // pending (within the grace period): nothing to say yet
+    now += 601_000;
+    await tick();
+    expect(await evaluate()).toBe(1);
+    expect(await evaluate()).toBe(0); // read once, never raised twice
+    const [fired] = await loadAlerts(store);
+    expect(fired).toMatchObject({ rule: "unexplained", type: "movement", severity: "critical", status: "firing", chain: "btc", wallet: "hot", asset: "BTC", txids: [tx(7)], height: 1 });
+    expect(fired!.values).toMatchObject({ outcome: "unexplained_outflow", chain_amount: "7000000", counterparty: BTC_ADDR, subject: `leg:btc:${tx(7)}:0` });
+    await records([w("late-7", "0.07", BTC_ADDR, { time: iso(T0), txid: tx(7) })]);
+    expect(await evaluate()).toBe(1);
+    const [resolved] = await loadAlerts(store);
+    expect(resolved).toMatchObject({ rule: "unexplained", status: "resolved", incident_key: fired!.incident_key, incident_status: "resolved" });
   });
 
   it("amount mismatch by txid; a missing withdrawal after its SLA; unexplained inflow after grace; nothing unexplained before finality", async () => {
