@@ -31,7 +31,7 @@ describe("alerts config", () => {
   it("an unknown rule type, excess precision and a missing env secret: every problem with its path, nothing else", () => {
     expect(problems(() => buildAlertsConfig({ rules: [{ name: "x", type: "whale_watch", severity: "critical" } as never] }))).toMatchInlineSnapshot(`
       [
-        "alerts.rules[0].type: unknown rule type "whale_watch" (known: outflow, balance_below, balance_above, unknown_counterparty, coverage_below, checkpoint, silent_change, indexer_stalled, chain_halted, lag, reorg, deep_reorg, provider_disagreement, provider_lagging)",
+        "alerts.rules[0].type: unknown rule type "whale_watch" (known: outflow, balance_below, balance_above, unknown_counterparty, coverage_below, checkpoint, silent_change, movement, indexer_stalled, chain_halted, lag, reorg, deep_reorg, provider_disagreement, provider_lagging)",
       ]
     `);
     const p = problems(() =>
