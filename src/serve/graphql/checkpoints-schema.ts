@@ -8,9 +8,14 @@ const nn = <T extends GraphQLNullableType & GraphQLOutputType>(t: T) => new Grap
 const list = <T extends GraphQLNullableType & GraphQLOutputType>(t: T) => new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(t)));
 const amount = (v: string | null, decimals: number) => (v === null ? null : { value: BigInt(v), decimals });
 
+type Loaded = { stored: StoredCheckpoint; signed: SignedCheckpoint };
+/** Per request (each request has its own context object): seq → its signed checkpoint. */
+const LOADED = new WeakMap<GraphqlContext, Map<number, Promise<Loaded>>>();
+
 /** The signed checkpoint of a summary, read once per request (list nodes load their bytes only when asked). */
-async function signedOf(c: CheckpointSummary | StoredCheckpoint, ctx: GraphqlContext): Promise<{ stored: StoredCheckpoint; signed: SignedCheckpoint }> {
-  const cache = ((ctx as { checkpointCache?: Map<number, Promise<{ stored: StoredCheckpoint; signed: SignedCheckpoint }>> }).checkpointCache ??= new Map());
+async function signedOf(c: CheckpointSummary | StoredCheckpoint, ctx: GraphqlContext): Promise<Loaded> {
+  let cache = LOADED.get(ctx);
+  if (!cache) LOADED.set(ctx, (cache = new Map()));
   let p = cache.get(c.seq);
   if (!p) {
     p = (async () => {
