@@ -107,6 +107,40 @@ export const STORE_GAUGES = {
     help: "When the most recently imported liability snapshot was imported, unix seconds (absent before the first).",
     registers: [METRICS_REGISTRY],
   }),
+  checkpoints: new Gauge({
+    name: "backstop_checkpoints",
+    help: "Signed checkpoints in the store, by status (covered, breach, not_anchored, discrepancy); superseded ones included.",
+    labelNames: ["status"] as const,
+    registers: [METRICS_REGISTRY],
+  }),
+  lastCheckpointTime: new Gauge({
+    name: "backstop_checkpoint_last_created_timestamp_seconds",
+    help: "When the latest checkpoint was appended (database clock), unix seconds (absent before the first).",
+    registers: [METRICS_REGISTRY],
+  }),
+  liveCoverageBps: new Gauge({
+    name: "backstop_live_coverage_bps",
+    help: "Live coverage per liability asset, floor(reserves x 10000 / liabilities) basis points, at each chain's finalized height (absent when liabilities are 0).",
+    labelNames: ["asset"] as const,
+    registers: [METRICS_REGISTRY],
+  }),
+  alerts: new Gauge({
+    name: "backstop_alerts",
+    help: "Alerts in the store (withdrawn ones excluded), by rule name (from the config) and severity.",
+    labelNames: ["rule", "severity"] as const,
+    registers: [METRICS_REGISTRY],
+  }),
+  alertsOpen: new Gauge({
+    name: "backstop_alerts_open",
+    help: "Alerts firing, unacknowledged and not withdrawn, by rule name and severity.",
+    labelNames: ["rule", "severity"] as const,
+    registers: [METRICS_REGISTRY],
+  }),
+  oldestUndeliveredAlertAge: new Gauge({
+    name: "backstop_alert_oldest_undelivered_age_seconds",
+    help: "Age of the oldest pending alert outbox message (database clock), seconds; 0 when none is pending.",
+    registers: [METRICS_REGISTRY],
+  }),
 };
 
 const graphqlRequests = new Counter({

@@ -1,7 +1,7 @@
 import { computeAssetStatus, computeCoverageBps } from "./compute-coverage.js";
 import { computeDigest } from "./compute-digest.js";
 import { ASSURANCE, CHECKPOINT_TYPE, CHECKPOINT_VERSION, type AnchorEntry, type AssetEntry, type BackingLine, type CheckpointDocument, type CheckpointStatus, type Discrepancy } from "./checkpoint-document.js";
-import { scaleAmount } from "./scale-amount.js";
+import { computeBackingLines } from "./compute-backing.js";
 
 /** One chain's reserves at its anchor, as the store (and the node's full read) give them. Amounts in base units. */
 export type ChainReserves = {
@@ -40,14 +40,7 @@ export function buildCheckpointDocument(p: BuildCheckpointDocumentParameters): C
   const sortedChainAssets = [...p.chainAssets].sort((a, b) => cmp(a.chain, b.chain) || cmp(a.id, b.id));
 
   const assets: AssetEntry[] = [...p.liabilities].sort((a, b) => cmp(a.asset, b.asset)).map((l) => {
-    const backing: BackingLine[] = sortedChainAssets
-      .filter((a) => a.backs === l.asset && byChain.has(a.chain))
-      .map((a) => {
-        const c = byChain.get(a.chain)!;
-        const amount = c.totals[a.id] ?? 0n;
-        const { scaled, remainder } = scaleAmount(amount, a.decimals, l.decimals);
-        return { chain: a.chain, chainAsset: a.id, decimals: a.decimals, amount: amount.toString(), scaled: scaled.toString(), remainder: remainder.toString(), wallets: c.countedWallets };
-      });
+    const backing: BackingLine[] = computeBackingLines({ liability: l, chainAssets: p.chainAssets, chains: byChain });
     if (!anchored) {
       return { asset: l.asset, decimals: l.decimals, liabilities: l.total.toString(), reserves: null, surplus: null, coverageBps: null, status: "not_anchored", backing };
     }

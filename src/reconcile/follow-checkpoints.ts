@@ -1,8 +1,8 @@
 import type { Logger } from "../lib/logger.js";
 import { loadLatestSnapshot, loadSnapshots } from "../liabilities/load-snapshot.js";
 import { loadCheckpoints, saveLiveCoverage } from "../store/checkpoints.js";
-import { loadChainCursor, loadReservesAt } from "../store/load-reserves-at.js";
 import { computeLiveCoverage, type LiveCoverageRow } from "./compute-live-coverage.js";
+import { loadFinalizedReserves } from "./load-finalized-reserves.js";
 import { resolveBacking } from "./resolve-backing.js";
 import { createCheckpoint, type CreateCheckpointContext, type CreateCheckpointReturnType } from "./create-checkpoint.js";
 import { NotFinalizedPastError } from "./errors.js";
@@ -46,16 +46,9 @@ async function computeLiveFigures(ctx: CheckpointRoundContext): Promise<LiveCove
   return ctx.store.read(async (q) => {
     const snapshot = await loadLatestSnapshot(q);
     if (!snapshot) return [];
-    const chains: Record<string, { height: number; totals: Record<string, bigint> }> = {};
-    for (const key of Object.keys(ctx.config.chains)) {
-      const cursor = await loadChainCursor(q, { chain: key });
-      if (cursor?.finalizedHeight == null) return []; // a chain with nothing final: no live figure yet
-      const assets = Object.values(ctx.config.assets).filter((a) => a.chain === key).map((a) => a.id);
-      const r = await loadReservesAt(q, { chain: key, height: cursor.finalizedHeight, assets });
-      const totals: Record<string, bigint> = {};
-      for (const m of r.balances.values()) for (const [asset, v] of m) totals[asset] = (totals[asset] ?? 0n) + v;
-      chains[key] = { height: cursor.finalizedHeight, totals };
-    }
+    const r = await loadFinalizedReserves(q, ctx.config);
+    if (r.unfinalized.length) return []; // a chain with nothing final: no live figure yet
+    const chains = Object.fromEntries(r.chains.map((c) => [c.chain, { height: c.height, totals: c.totals }]));
     return computeLiveCoverage({
       snapshotId: snapshot.snapshotId, liabilities: snapshot.assets.map((a) => ({ asset: a.id, decimals: a.decimals, total: a.total })),
       chainAssets: resolveBacking(ctx.config), chains, nowMs: (ctx.now ?? Date.now)(),

@@ -97,12 +97,20 @@ function toSummary(r: Record<string, unknown>, anchors: Record<string, unknown>[
   };
 }
 
-/** Every checkpoint's summary, oldest first (optionally only one snapshot's). Reads in one snapshot. */
-export async function loadCheckpoints(store: Store, p: { snapshotId?: string } = {}): Promise<CheckpointSummary[]> {
+/**
+ * Every checkpoint's summary, oldest first (optionally only one snapshot's; optionally a keyset page: seq
+ * above `afterSeq`, at most `limit`). Reads in one snapshot.
+ */
+export async function loadCheckpoints(store: Store, p: { snapshotId?: string; afterSeq?: number; limit?: number } = {}): Promise<CheckpointSummary[]> {
   return store.read(async (q) => {
-    const where = p.snapshotId === undefined ? "" : " WHERE c.snapshot_id = ?";
-    const rows = await q.raw(`${SUMMARY_SQL}${where} ORDER BY c.seq`, p.snapshotId === undefined ? [] : [p.snapshotId]);
-    const anchors = await q.raw("SELECT seq, chain, height, hash FROM checkpoint_anchors ORDER BY seq, chain");
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (p.snapshotId !== undefined) (where.push("c.snapshot_id = ?"), params.push(p.snapshotId));
+    if (p.afterSeq !== undefined) (where.push("c.seq > ?"), params.push(p.afterSeq));
+    const limit = p.limit === undefined ? "" : ` LIMIT ${Math.max(0, Math.floor(p.limit))}`;
+    const rows = await q.raw(`${SUMMARY_SQL}${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY c.seq${limit}`, params);
+    if (rows.length === 0) return [];
+    const anchors = await q.raw("SELECT seq, chain, height, hash FROM checkpoint_anchors WHERE seq >= ? AND seq <= ? ORDER BY seq, chain", [Number(rows[0]!.seq), Number(rows.at(-1)!.seq)]);
     return rows.map((r) => toSummary(r, anchors));
   });
 }

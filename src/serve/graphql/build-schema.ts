@@ -2,6 +2,8 @@ import { GraphQLObjectType, GraphQLSchema, lexicographicSortSchema, printSchema,
 import { alertsSchema } from "./alerts-schema.js";
 import { balancesSchema } from "./balances-schema.js";
 import { chainsSchema } from "./chains-schema.js";
+import { checkpointsSchema } from "./checkpoints-schema.js";
+import { reservesSchema } from "./reserves-schema.js";
 import { snapshotsSchema } from "./snapshots-schema.js";
 import type { GraphqlContext, SchemaModule } from "./types.js";
 import { walletsSchema } from "./wallets-schema.js";
@@ -10,7 +12,7 @@ import { walletsSchema } from "./wallets-schema.js";
  * The schema's modules, one per area. Checkpoints (issue 10) and alerts with `acknowledgeAlert`
  * (issue 11, scope alerts:write) are each one more module here.
  */
-export const SCHEMA_MODULES: readonly SchemaModule[] = [chainsSchema, walletsSchema, balancesSchema, snapshotsSchema, alertsSchema];
+export const SCHEMA_MODULES: readonly SchemaModule[] = [chainsSchema, walletsSchema, balancesSchema, reservesSchema, snapshotsSchema, checkpointsSchema, alertsSchema];
 
 /** Builds the internal API's schema from its modules (a field defined twice is a bug: thrown). */
 export function buildSchema(modules: readonly SchemaModule[] = SCHEMA_MODULES): GraphQLSchema {
