@@ -52,7 +52,12 @@ export const startBitcoinDemo: StartDemoPart = async () => {
     async activity({ step }) {
       const lines: string[] = [];
       if (step === 0) {
+        // Block times: the node mines each block at max(its clock, median time past + 1), so hundreds of
+        // funding blocks in a few seconds would run minutes ahead of the wall clock, past the liabilities
+        // snapshot's time. Funding runs an hour in the past (setmocktime), the custody activity at the wall clock.
+        await rpc.call("setmocktime", [Math.floor(Date.now() / 1000) - 3600]);
         await wallet.fund(10);
+        await rpc.call("setmocktime", [Math.floor(Date.now() / 1000)]);
         lines.push(`mined ${await rpc.call<number>("getblockcount")} regtest blocks (segwit active)`);
         deposit("dep-1", 5n * BTC, (await wallet.send({ from: [wallet.funder], to: [{ script: hot.script, value: 5n * BTC }] })).txid);
         deposit("dep-2", 20n * BTC, (await wallet.send({ from: [wallet.funder], to: [{ script: coldOwner(0, 0).script, value: 20n * BTC }] })).txid);
@@ -80,6 +85,10 @@ export const startBitcoinDemo: StartDemoPart = async () => {
       if (step === 1 && doomed) {
         const r = await wallet.reorg({ depth: 1, extra: 1 });
         lines.push(`reorg: block ${r.fromHeight} replaced by a longer fork without the ${fmt(2n * BTC)} deposit ${doomed.txid.slice(0, 12)}…`);
+        // Finality is 6 confirmations: 4 more blocks make the fork's first block, the first after the
+        // liabilities snapshot's time, final. The checkpoint waits for that.
+        await wallet.mine(4);
+        lines.push(`4 more blocks (tip ${await rpc.call<number>("getblockcount")}), so the blocks after the snapshot's time are final (6 confirmations)`);
         return lines;
       }
       // Later rounds: a small deposit to a fresh cold address and a small hot-wallet withdrawal.

@@ -13,10 +13,14 @@ const fmtEth = (v: bigint) => `${formatUnits(v, 18)} ETH`;
 
 async function startLocalChain(chainId: number) {
   const anvil: Anvil = await startAnvil({ chainId });
-  await deployMulticall3(anvil.rpcUrl);
   const client = createTestClient({ mode: "anvil", chain: { ...foundry, id: chainId }, transport: http(anvil.rpcUrl) })
     .extend(publicActions)
     .extend(walletActions);
+  // Genesis keeps its fixed 2023 time (its hash is the chain's identity, chains/anvil.ts); every later
+  // block follows the wall clock (anvil 1.7: blocks mined within one second share its timestamp), so
+  // blocks come after the liabilities snapshot's time and a checkpoint can anchor on this chain.
+  await client.request({ method: "evm_setTime", params: [Math.floor(Date.now() / 1000)] } as never);
+  await deployMulticall3(anvil.rpcUrl);
   await client.mine({ blocks: 1 });
   const accounts = (await client.getAddresses()) as Address[];
   const contracts = compileDevnetContracts();
@@ -47,8 +51,11 @@ export const startEvmDemo: StartDemoPart = async () => {
   return {
     name: "evm",
     chains: {
-      ethereum: { chain: "anvil", rpc: [eth.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20 },
-      base: { chain: "anvil-base", rpc: [base.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20 },
+      // maxAnchorSkewSeconds: these chains make blocks only when the demo acts (a round every 5 s, none while
+      // the opening round indexes, which takes minutes on a busy machine), so the last block before the
+      // snapshot can be older than the 600 s default allows (a live chain makes one every 2-12 s).
+      ethereum: { chain: "anvil", rpc: [eth.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20, maxAnchorSkewSeconds: 1800 },
+      base: { chain: "anvil-base", rpc: [base.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20, maxAnchorSkewSeconds: 1800 },
     },
     assets: {
       ETH: { chain: "ethereum", decimals: 18, native: true, backs: "ETH" },
@@ -86,6 +93,12 @@ export const startEvmDemo: StartDemoPart = async () => {
       await eth.call(eth.usdd, "TestToken", "transfer", [outside, amount / 2n], hot);
       await base.client.sendTransaction({ account: bFunder, to: bHot, value: ETH / 10n, chain: null });
       lines.push(`ethereum: ${fmtUsd(amount)} in, ${fmtUsd(amount / 2n)} out of eth-hot; base: ${fmtEth(ETH / 10n)} to base-hot`);
+      if (step === 1) {
+        // Anvil has no finality of its own (finalityDepth 10): this round's blocks, the first after the
+        // liabilities snapshot's time, become final once 10 deep. The checkpoint waits for that.
+        for (const c of [eth, base]) await c.client.mine({ blocks: 10 });
+        lines.push("ethereum, base: 10 empty blocks each, so the blocks after the snapshot's time are final (10 deep)");
+      }
       return lines;
     },
     async stop() {

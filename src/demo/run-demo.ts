@@ -107,9 +107,24 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
         // What `backstop start` does beside the indexers: checkpoint each snapshot once final past it, live coverage.
         const round = await runCheckpointRound({ store, config, logger: p.logger, fetchAnchorBalances: (q) => fetchAnchorBalances(config, q) }, { checkpoints: true });
         for (const c of round.created) {
-          const v = verifyCheckpoints([{ name: `checkpoint ${c.stored.seq}`, text: c.stored.signed }], { jwks: buildJwks(config.checkpoints.keys) });
-          out([`\ncheckpoint ${c.stored.seq} created and signed; verified (digest, Ed25519 signature, published key): ${v.checked.length === 1 ? "ok" : "FAILED"}`, ...formatCheckpoint(c.signed)].join("\n"));
-          out(`  check it yourself: ${buildDemoCliCommand({ dir, command: `checkpoint show ${c.stored.seq} --json` })} > cp.json && ${buildDemoCliCommand({ dir, command: "checkpoint verify cp.json" })}`);
+          out([`\ncheckpoint ${c.stored.seq} CREATED (status ${c.signed.document.status}) and SIGNED by the checkpoint loop (as in \`backstop start\`):`, ...formatCheckpoint(c.signed)].join("\n"));
+          // The verifier of `backstop checkpoint verify`, on the stored signed bytes, keys pinned to the published JWKS.
+          let verdict: string;
+          try {
+            const v = verifyCheckpoints([{ name: `checkpoint ${c.stored.seq}`, text: c.stored.signed }], { jwks: buildJwks(config.checkpoints.keys) });
+            verdict = v.checked.length === 1 && v.keysPinned ? `VERIFIED: ${v.checked[0]!.digest}, signed by ${v.checked[0]!.kid} (digest, Ed25519 signature, published key)` : "NOT VERIFIED";
+          } catch (err) {
+            verdict = `NOT VERIFIED: ${(err as Error).message}`;
+          }
+          out(`checkpoint ${c.stored.seq} ${verdict}`);
+          out([
+            "  see it with the CLI:",
+            `    ${buildDemoCliCommand({ dir, command: "checkpoint list" })}`,
+            `    ${buildDemoCliCommand({ dir, command: `checkpoint show ${c.stored.seq}` })}`,
+            `    ${buildDemoCliCommand({ dir, command: `checkpoint show ${c.stored.seq} --json` })} > cp.json`,
+            `    ${buildDemoCliCommand({ dir, command: "checkpoint jwks" })} > keys.json`,
+            `    ${buildDemoCliCommand({ dir, command: "checkpoint verify cp.json --jwks keys.json" })}`,
+          ].join("\n"));
           if (api) out(`  or in your browser: ${api.server.url}/ (the transparency page: "Verify checkpoints")`);
           announcedCheckpoint = true;
         }
@@ -157,9 +172,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
           "every command works against the demo's store, while it runs and after it stops, e.g.:",
           `  ${buildDemoCliCommand({ dir, command: "balances" })}`,
           "  (or status, liabilities list, checkpoint list, ...)",
-          "checkpoints: each round tries to checkpoint the snapshot; one is created (and verified here) once every chain",
-          "  has finalized a block after the snapshot's time. The local EVM and Solana chains keep their own fixed clocks",
-          `  (2023 block times), so in this demo it keeps waiting: ${buildDemoCliCommand({ dir, command: "checkpoint create --no-wait" })} says which chains`,
+          "checkpoints: each round tries to checkpoint the snapshot, as `backstop start` does; one is created once every",
+          "  chain has finalized a block after the snapshot's time. The next round mines past it on every chain until final",
+          "  (the local chains' blocks follow the wall clock); the checkpoint is then created, signed and verified here.",
           "following the local chains; Ctrl-C to stop",
         ].join("\n"));
       }

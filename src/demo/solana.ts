@@ -32,7 +32,9 @@ function demoKey(name: string): Keypair {
  */
 export const startSolanaDemo: StartDemoPart = async () => {
   // Slots are produced by the activity itself (deterministic), finalized 3 blocks behind processed.
-  const net = await startSolanaDevnet({ confirmedLag: 1, finalizedLag: 3 });
+  // Block times follow the wall clock (genesis unchanged), so blocks come after the liabilities
+  // snapshot's time and a checkpoint can anchor on this chain.
+  const net = await startSolanaDevnet({ confirmedLag: 1, finalizedLag: 3, wallClock: true });
   const { chain } = net;
   const payer = demoKey("payer");
   const authority = demoKey("mint-authority");
@@ -61,7 +63,10 @@ export const startSolanaDemo: StartDemoPart = async () => {
   return {
     name: "solana",
     // birthdaySlot: the demo wallets are new, so every custody transaction is indexed from its block.
-    chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 400, birthdaySlot: 0 } },
+    // maxAnchorSkewSeconds: this chain makes slots only when the demo acts (a round every 5 s, none while
+    // the opening round indexes, which takes minutes on a busy machine), so the last block before the
+    // snapshot can be older than a live cluster's 120 s default allows (a cluster makes one every 0.4 s).
+    chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 400, birthdaySlot: 0, maxAnchorSkewSeconds: 1800 } },
     assets: {
       SOL: { chain: "sol", decimals: 9, native: true, backs: "SOL" },
       USDC: { chain: "sol", decimals: 6, address: usdc.toBase58(), tokenProgram: "spl-token", backs: "USDC" },

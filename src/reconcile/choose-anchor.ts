@@ -1,8 +1,8 @@
 /** Which block time the anchor rule compares with the snapshot's time. */
 export type AnchorRule = "median-time-past" | "block-time";
 
-/** A stored block header (time in unix seconds). */
-export type AnchorHeader = { height: number; hash: string; time: number };
+/** A stored block header (time in unix seconds); `parentHash` links it to its parent across skipped Solana slots. */
+export type AnchorHeader = { height: number; hash: string; time: number; parentHash?: string };
 
 export type ChooseAnchorParameters = {
   /** Consecutive headers in ascending height order, up to at least the finalized height (more are ignored). */
@@ -55,7 +55,9 @@ export function chooseAnchor(p: ChooseAnchorParameters): AnchorChoice {
       continue;
     }
     if (t > p.asOf) {
-      if (!previous || previous.header.height !== h.height - 1) {
+      // Its parent must be the previous stored header: the next height, or (Solana) across skipped slots by hash.
+      const parentStored = previous && (previous.header.height === h.height - 1 || (h.parentHash !== undefined && h.parentHash === previous.header.hash));
+      if (!previous || !parentStored) {
         return { kind: "unavailable", problem: `the first finalized block after the snapshot's time is ${h.height}, and the header before it is not stored (pruned, or the snapshot predates the indexed range)` };
       }
       return { kind: "anchor", height: previous.header.height, hash: previous.header.hash, time: previous.header.time, ruleTime: previous.ruleTime };

@@ -67,16 +67,20 @@ export async function loadChainCursor(q: ReadQuery, p: { chain: string }): Promi
 }
 
 /**
- * The stored headers an anchor at time `asOf` (unix s) can be chosen from: from `lookback` blocks before
- * the first stored header whose time is after asOf, up to `upTo`, ascending. Empty when no header is after asOf.
+ * The stored headers an anchor at time `asOf` (unix s) can be chosen from: from the `lookback` stored headers
+ * before the first stored header whose time is after asOf (by stored order, not height: Solana's skipped
+ * slots have no header), up to `upTo`, ascending. Empty when no header is after asOf.
  */
-export async function loadAnchorHeaders(q: ReadQuery, p: { chain: string; asOf: number; upTo: number; lookback: number }): Promise<Array<{ height: number; hash: string; time: number }>> {
+export async function loadAnchorHeaders(q: ReadQuery, p: { chain: string; asOf: number; upTo: number; lookback: number }): Promise<Array<{ height: number; hash: string; parentHash: string; time: number }>> {
   const [first] = await q.raw("SELECT min(height) AS h FROM block_headers WHERE chain = ? AND time > ? AND height <= ?", [p.chain, p.asOf, p.upTo]);
   if (first?.h == null) {
     // Nothing after asOf yet: the caller waits; the finalized tip is enough to say so.
     return [];
   }
-  const from = Math.max(0, Number(first.h) - p.lookback);
-  const rows = await q.raw("SELECT height, hash, time FROM block_headers WHERE chain = ? AND height >= ? AND height <= ? ORDER BY height", [p.chain, from, p.upTo]);
-  return rows.map((r) => ({ height: Number(r.height), hash: String(r.hash), time: Number(r.time) }));
+  const [below] = p.lookback > 0
+    ? await q.raw("SELECT min(height) AS h FROM (SELECT height FROM block_headers WHERE chain = ? AND height < ? ORDER BY height DESC LIMIT ?) AS b", [p.chain, Number(first.h), p.lookback])
+    : [];
+  const from = below?.h == null ? Number(first.h) : Number(below.h);
+  const rows = await q.raw("SELECT height, hash, parent_hash, time FROM block_headers WHERE chain = ? AND height >= ? AND height <= ? ORDER BY height", [p.chain, from, p.upTo]);
+  return rows.map((r) => ({ height: Number(r.height), hash: String(r.hash), parentHash: String(r.parent_hash), time: Number(r.time) }));
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -66,10 +66,25 @@ describe("npm start without a config (the local demo)", () => {
     expect(stdout).toMatch(/btc\s+btc-hot\s+BTC\s+9\.499973\s+446\s+unfinalized/);
     expect(stdout).toMatch(/btc\s+btc-cold\s+BTC\s+25\.999973\s+446\s+unfinalized/);
     // Round 1: the reorg removes the 2 BTC deposit; the indexer rolled back and re-applied.
-    expect(stdout).toMatch(/round 1:[\s\S]*btc-hot\s+BTC\s+7\.499973\s+447/);
+    // (Round 1 also mines 4 blocks so the blocks after the snapshot's time are final: tip 451.)
+    expect(stdout).toMatch(/round 1:[\s\S]*btc-hot\s+BTC\s+7\.499973\s+451/);
     expect(stderr).toMatch(/"msg":"reorg"/);
     // Round 2: new activity was followed.
-    expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+448/);
+    expect(stdout).toMatch(/round 2:[\s\S]*btc-cold\s+BTC\s+26\.299973\s+452/);
+    // The checkpoint: every chain mined past the snapshot's time until final (the local chains' blocks
+    // follow the wall clock), the loop created and signed it, and the demo verified it with the verifier
+    // of `checkpoint verify`. Bitcoin anchors before the reorged block: the 2 BTC the liabilities were
+    // computed with is not in the reserves (coverage 104.85%, still covered); the rest 111.11%.
+    expect(stdout).not.toMatch(/NOT VERIFIED/);
+    const created = /\ncheckpoint 1 CREATED \(status (\w+)\) and SIGNED[^\n]*\n((?: {2}[^\n]*\n)+)checkpoint 1 VERIFIED: (sha256:[0-9a-f]{64}), signed by \S+/.exec(stdout);
+    expect(created, [stdout.slice(stdout.indexOf("reorg: block") - 200).slice(0, 3000), ...stderr.split("\n").filter((l) => /checkpoint|anchor/i.test(l))].join("\n")).not.toBeNull();
+    const [, cpStatus, cpLines, cpDigest] = created!;
+    expect(cpStatus).toBe("covered");
+    for (const chain of ["btc", "ethereum", "base", "sol"]) expect(cpLines).toMatch(new RegExp(`\\n? {2}anchor ${chain} \\S+ block \\d+ \\S+, block-time \\S+ \\(\\d+s before; max \\d+s\\)\\n`));
+    expect(cpLines).not.toMatch(/NOT ANCHORED|discrepancy/);
+    expect(cpLines).toMatch(/ {2}BTC +reserves 33\.499946 +liabilities 31\.9499514 +coverage 104\.85% +covered/);
+    for (const asset of ["ETH", "USDD", "SOL", "USDC", "PYUSD"]) expect(cpLines).toMatch(new RegExp(` {2}${asset} +reserves \\S+ +liabilities \\S+ +coverage 111\\.1\\d% +covered`));
+    expect(stdout).toMatch(/npx backstop --config \S+ --env-file \S+ checkpoint verify cp\.json --jwks keys\.json\n/);
     // Alerts: the local receiver got each signed alert and verified both signatures (v1 HMAC, v1a Ed25519):
     // the large outflow and the unknown counterparty of the 1.5 BTC withdrawal, btc-hot over its limit
     // (raised by the block the reorg removes, then withdrawn), and the reorg.
@@ -121,7 +136,18 @@ describe("npm start without a config (the local demo)", () => {
     // status reports each chain's node as unreachable without crashing; the printed proof verifies.
     const base = ["--config", ".backstop/demo/backstop.config.json", "--env-file", ".backstop/demo/demo.env"];
     const verify = /check it yourself: npx backstop (verify-proof \S+ --root [0-9a-f]{64})\n/.exec(stdout)![1]!.split(" ");
-    const [after, status, proof] = await Promise.all([cli(cwd, [...base, "balances", "--json"]), cli(cwd, [...base, "status", "--json"]), cli(cwd, verify)]);
+    const [after, status, proof, shown, jwks] = await Promise.all([
+      cli(cwd, [...base, "balances", "--json"]), cli(cwd, [...base, "status", "--json"]), cli(cwd, verify),
+      cli(cwd, [...base, "checkpoint", "show", "1", "--json"]), cli(cwd, [...base, "checkpoint", "jwks"]),
+    ]);
+    // The printed CLI commands: the stored checkpoint verifies with the published keys.
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(jwks.code, jwks.stderr).toBe(0);
+    writeFileSync(join(cwd, "cp.json"), shown.stdout);
+    writeFileSync(join(cwd, "keys.json"), jwks.stdout);
+    const checked = await cli(cwd, [...base, "checkpoint", "verify", "cp.json", "--jwks", "keys.json"]);
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toBe(`ok cp.json: checkpoint 1 covered, ${cpDigest}, signed by ${/signed by (\S+)/.exec(checked.stdout)?.[1]}\n`);
     expect(after.code, after.stderr).toBe(0);
     const printed = lastPrintedTable(stdout);
     const lines = JSON.parse(after.stdout) as BalanceJson[];

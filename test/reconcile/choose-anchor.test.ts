@@ -28,4 +28,12 @@ describe("chooseAnchor", () => {
   it("unavailable when the header before the first block after T is not stored (pruned)", () => {
     expect(chooseAnchor({ headers: headers([300, 400], 10), finalizedHeight: 11, asOf: 250, rule: "block-time" })).toMatchObject({ kind: "unavailable" });
   });
+  it("Solana's skipped slots: the parent across the gap (by hash) is the anchor; a gap without that link is not", () => {
+    const h: AnchorHeader[] = [
+      { height: 17, hash: "s17", parentHash: "s16", time: 200 },
+      { height: 20, hash: "s20", parentHash: "s17", time: 300 }, // slots 18 and 19 skipped
+    ];
+    expect(chooseAnchor({ headers: h, finalizedHeight: 20, asOf: 250, rule: "block-time" })).toEqual({ kind: "anchor", height: 17, hash: "s17", time: 200, ruleTime: 200 });
+    expect(chooseAnchor({ headers: [h[0]!, { ...h[1]!, parentHash: "s19" }], finalizedHeight: 20, asOf: 250, rule: "block-time" })).toMatchObject({ kind: "unavailable" });
+  });
 });

@@ -14,6 +14,7 @@ import * as spl from "@solana/spl-token";
 import {
   closeTokenAccount,
   createAta,
+  createSolanaChain,
   createValidator,
   createMint,
   createTokenAccount,
@@ -247,5 +248,21 @@ describe("LiteSVM JSON-RPC test chain", () => {
     expect(v.meta.err).toBeNull();
     expect(v.keys).toEqual([validator.identity.publicKey.toBase58(), validator.voteAccount.toBase58(), "Vote111111111111111111111111111111111111111"]);
     expect(v.meta.logMessages.at(-1)).toBe("Program Vote111111111111111111111111111111111111111 success");
+  });
+});
+
+describe("LiteSVM test chain with wallClock", () => {
+  it("keeps the genesis block and gives later blocks wall-clock times that never go backwards", () => {
+    const fixed = createSolanaChain();
+    const chain = createSolanaChain({ wallClock: true });
+    expect(chain.blocks.get(0)).toMatchObject({ blockhash: fixed.blocks.get(0)!.blockhash, blockTime: 1_700_000_000 });
+    const before = Math.floor(Date.now() / 1000);
+    const times = [chain.tick(), chain.tick({ skip: 1 }), chain.tick()].map((b) => b.blockTime);
+    const after = Math.floor(Date.now() / 1000);
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(before), expect(t).toBeLessThanOrEqual(after);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    expect(chain.blockTimeOf(chain.canonical.at(-1)!)).toBe(times.at(-1));
+    // The default stays a function of the slot.
+    expect(fixed.tick().blockTime).toBe(1_700_000_000);
   });
 });

@@ -87,6 +87,13 @@ export type SolanaChainOptions = {
   slotMs?: number;
   /** Unix seconds of slot 0 (default 1_700_000_000). */
   genesisTime?: number;
+  /**
+   * Block times after genesis follow the wall clock (Unix seconds when the slot opens and when it is
+   * sealed), never going backwards, instead of genesisTime + slot × slotMs. Default false: block times
+   * are a function of the slot (deterministic tests). The demo sets it, so its blocks come after a
+   * liabilities snapshot stamped with the wall clock. The genesis block (and hash) is unchanged.
+   */
+  wallClock?: boolean;
 };
 
 /** Thrown for a transaction the node refuses (preflight failure, unknown blockhash, duplicate). */
@@ -189,7 +196,12 @@ export function createSolanaChain(options: SolanaChainOptions = {}) {
   }
 
   function blockTimeOf(slot: number): number {
-    return genesisTime + Math.floor((slot * slotMs) / 1000);
+    if (!options.wallClock) return genesisTime + Math.floor((slot * slotMs) / 1000);
+    // Wall clock: a sealed block keeps its time; an open slot gets now, never before the canonical tip's time.
+    const sealed = blocks.get(slot);
+    if (sealed) return sealed.blockTime;
+    const tip = blocks.get(canonical[canonical.length - 1]!)!;
+    return Math.max(tip.blockTime, Math.floor(Date.now() / 1000));
   }
 
   function setSlotClock(slot: number): void {
