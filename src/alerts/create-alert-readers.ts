@@ -1,4 +1,5 @@
 import { loadCheckpoint, loadCheckpoints, loadLiveCoverage, loadMovementOutcomes, loadSilentChanges, type Store } from "../store/index.js";
+import { formatUnits } from "../lib/amounts.js";
 import type { CheckpointDocument, SignedCheckpoint } from "../reconcile/checkpoint-document.js";
 import type { AlertReaders, CheckpointRow, LiveCoverageRow, MovementOutcomeAlertRow, SilentChangeRow } from "./evaluate-health-rules.js";
 
@@ -7,7 +8,13 @@ import type { AlertReaders, CheckpointRow, LiveCoverageRow, MovementOutcomeAlert
  * follower's silent token changes and the movement reconciliation's outcomes: the one place they are
  * adapted to the rows the health rules read.
  */
-export function createAlertReaders(): Required<AlertReaders> {
+export function createAlertReaders(p: { assets?: Readonly<Record<string, { decimals: number }>> } = {}): Required<AlertReaders> {
+  // Display units where the asset's decimals are known (the config's); base units otherwise, labelled as such.
+  const show = (amount: bigint | null, asset: string) => {
+    if (amount === null) return "an unknown amount";
+    const a = p.assets?.[asset];
+    return a ? `${formatUnits(amount, a.decimals)} ${asset}` : `${amount} ${asset} base units`;
+  };
   return {
     async loadLiveCoverage(store: Store): Promise<LiveCoverageRow[]> {
       return (await loadLiveCoverage(store)).map((c) => ({
@@ -40,7 +47,7 @@ export function createAlertReaders(): Required<AlertReaders> {
       const labels = await loadWalletLabels(store, rows.flatMap((r) => (r.walletId === null ? [] : [r.walletId])));
       return rows.map((r) => {
         const wallet = r.walletId === null ? null : (labels.get(r.walletId) ?? String(r.walletId));
-        const what = r.recordId ? `record ${r.recordId}${r.kind ? ` (${r.kind})` : ""}` : `${r.direction ?? "movement"} of ${r.chainAmount ?? r.amount} ${r.asset} base units${wallet ? ` from ${wallet}` : ""}`;
+        const what = r.recordId ? `record ${r.recordId}${r.kind ? ` (${r.kind} of ${show(r.amount, r.asset)})` : ""}` : `${r.direction === "in" ? "inflow" : r.direction === "out" ? "outflow" : "movement"} of ${show(r.chainAmount ?? r.amount, r.asset)}${wallet ? ` ${r.direction === "in" ? "to" : "from"} ${wallet}` : ""}`;
         const where = r.txid ? ` tx ${r.txid}${r.height !== null ? ` at ${r.chain} ${r.height}` : ""}` : "";
         return {
           id: r.id, subject: r.subject, outcome: r.outcome, chain: r.chain, asset: r.asset, wallet, amount: r.amount, chainAmount: r.chainAmount,

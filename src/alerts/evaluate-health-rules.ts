@@ -167,12 +167,12 @@ export async function evaluateHealthRules(store: Store, ctx: AlertsContext & { r
       ctx.memory.movementAfter = m.id;
       for (const rule of movementRules) {
         if (rule.type !== "movement" || !inChains(rule, m.chain) || (rule.assets && !rule.assets.includes(m.asset)) || (rule.wallets && (!m.wallet || !rule.wallets.includes(m.wallet)))) continue;
-        // One incident per subject (a record or a chain leg): an alerting outcome fires it, a later match resolves it.
+        // One incident per subject (a record or a chain leg), a state rule: an alerting outcome fires it once (a
+        // repeat of the same state raises nothing), a later match resolves it.
         const firing = rule.outcomes.includes(m.outcome);
         if (!firing && m.outcome !== "matched" && m.outcome !== "internal") continue;
         drafts.push({
           rule, status: firing ? "firing" : "resolved", finality: "final", scope: { chain: m.chain, asset: m.asset, extra: m.subject },
-          dedupeKey: firing ? `${rule.name}|movement|${m.id}` : undefined,
           chain: m.chain, wallet: m.wallet, asset: m.asset, txids: m.txid ? [m.txid] : [], height: m.height, blockHash: m.blockHash,
           summary: m.summary,
           values: { outcome: m.outcome, record: m.recordId, amount: m.amount?.toString() ?? null, chain_amount: m.chainAmount?.toString() ?? null, counterparty: m.counterparty, subject: m.subject },

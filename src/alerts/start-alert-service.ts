@@ -29,7 +29,7 @@ export function startAlertService(p: { config: ResolvedConfig; store: Store; log
   const { config, store, logger } = p;
   const alerts = config.alerts;
   // Coverage, checkpoints and silent changes come from the reconciliation module and the EVM follower.
-  const readers: AlertReaders = p.readers ?? createAlertReaders();
+  const readers: AlertReaders = p.readers ?? createAlertReaders({ assets: config.assets });
   const removeSink = addBlockEventSink(store, createAlertBlockSink({ config }));
   const worker = createOutboxWorker({ store, alerts, logger, resolve: p.resolve });
   const abort = new AbortController();

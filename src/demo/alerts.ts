@@ -35,8 +35,9 @@ export async function startDemoAlerts(): Promise<DemoAlerts> {
         { name: "btc-hot-over-limit", type: "balance_above", severity: "warning", asset: "BTC", above: "9", wallets: ["btc-hot"] },
         { name: "reorgs", type: "reorg", severity: "warning", chains: ["btc"] },
         // Movement reconciliation: an outflow no ledger record explains is the earliest sign of a compromised key.
-        { name: "unexplained-outflow", type: "movement", severity: "critical", outcomes: ["unexplained_outflow", "amount_mismatch"], runbook: "https://runbooks.example.com/backstop/unexplained-outflow" },
-        { name: "missing-withdrawal", type: "movement", severity: "error", outcomes: ["missing_on_chain"] },
+        // Only the Bitcoin side's records are fed in the demo (src/demo/movements.ts), so only btc is reconciled here.
+        { name: "unexplained-outflow", type: "movement", severity: "critical", chains: ["btc"], outcomes: ["unexplained_outflow", "amount_mismatch"], runbook: "https://runbooks.example.com/backstop/unexplained-outflow" },
+        { name: "missing-withdrawal", type: "movement", severity: "error", chains: ["btc"], outcomes: ["missing_on_chain"] },
       ],
       sinks: { "demo-receiver": { type: "webhook", url: `${rx.url}/alerts`, secret: env("BACKSTOP_DEMO_ALERT_SECRET"), signingKey: env("BACKSTOP_DEMO_ALERT_SIGNING_KEY") } },
       delivery: { allowInsecureLoopback: true, pollIntervalMs: 100 },

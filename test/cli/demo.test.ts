@@ -99,6 +99,10 @@ describe("npm start without a config (the local demo)", () => {
     expect(stdout).toMatch(/movement records fed from the platform's ledger: 6 new/);
     expect(stdout).toMatch(/FLAGGED unexplained_outflow \(critical\): 1\.5 BTC left custody to bcrt1\S+ in btc block 444, tx [0-9a-f]{64}; no record explains it/);
     expect(stdout).toMatch(/FLAGGED missing_on_chain \(error\): record wd-never-sent \(withdrawal of 0\.8 BTC\)/);
+    // …and both reach the security team through the alert pipeline, signed, once each.
+    const outflowAlerts = stdout.match(/verified\): \[critical\] FIRING unexplained-outflow: unexplained_outflow: outflow of 1\.5 BTC from btc-hot, counterparty bcrt1\w+ tx [0-9a-f]{64} at btc 444/g) ?? [];
+    expect(outflowAlerts).toHaveLength(1);
+    expect(stdout.match(/verified\): \[error\] FIRING missing-withdrawal: missing_on_chain: record wd-never-sent \(withdrawal of 0\.8 BTC\)/g) ?? []).toHaveLength(1);
     // The API server: URL, a demo key made at this start, and an example query that answered.
     expect(stdout).toMatch(/GraphQL API: http:\/\/127\.0\.0\.1:\d+\/graphql/);
     expect(stdout).toMatch(/transparency page: http:\/\/127\.0\.0\.1:\d+\/ /);

@@ -141,12 +141,15 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     await tick();
     expect(await evaluate()).toBe(1);
     expect(await evaluate()).toBe(0); // read once, never raised twice
-    const [fired] = await loadAlerts(store);
+    const [fired, ...others] = await loadAlerts(store);
+    expect(others).toEqual([]);
     expect(fired).toMatchObject({ rule: "unexplained", type: "movement", severity: "critical", status: "firing", chain: "btc", wallet: "hot", asset: "BTC", txids: [tx(7)], height: 1 });
     expect(fired!.values).toMatchObject({ outcome: "unexplained_outflow", chain_amount: "7000000", counterparty: BTC_ADDR, subject: `leg:btc:${tx(7)}:0` });
     await records([w("late-7", "0.07", BTC_ADDR, { time: iso(T0), txid: tx(7) })]);
     expect(await evaluate()).toBe(1);
-    const [resolved] = await loadAlerts(store);
+    const all = await loadAlerts(store);
+    expect(all).toHaveLength(2);
+    const resolved = all.find((a) => a.id !== fired!.id);
     expect(resolved).toMatchObject({ rule: "unexplained", status: "resolved", incident_key: fired!.incident_key, incident_status: "resolved" });
   });
 
