@@ -54,6 +54,8 @@ export async function backfillEvmWallet(ctx: BackfillEvmWalletContext, p: { wall
   const walletId = p.wallet.walletId;
   const walletIds = new Map(ctx.walletIds);
   walletIds.set(address, walletId);
+  // A birthday above the cursor (below the node's tip): the follower indexes up to it, then asks again.
+  if (from > to) return { after: from };
   const moved = (height: number, problem: string) => new BackfillChainMovedError({ chain: key, wallet: p.wallet.label, height, problem });
 
   // 1. The blocks: the node's headers, one hash chain ending at the stored tip, equal to the stored headers.
@@ -94,7 +96,7 @@ export async function backfillEvmWallet(ctx: BackfillEvmWalletContext, p: { wall
     const chunk = headers.slice(i, i + BACKFILL_BATCH);
     const data = encodeFunctionData({ abi: multicall3Abi, functionName: "tryAggregate", args: [false, [{ target: ctx.plan.multicall3, callData: encodeFunctionData({ abi: multicall3Abi, functionName: "getEthBalance", args: [address] }) }]] });
     const raws = await ctx.rpc.batch<Hex>(chunk.map((b) => ({ method: "eth_call", params: [{ to: ctx.plan.multicall3, data }, { blockHash: b.hash, requireCanonical: true }] })));
-    raws.forEach((raw, j) => nativeAt.push(decodeOne(raw, key, chunk[j]!.height, true)));
+    raws.forEach((raw, j) => nativeAt.push(decodeOne(raw, key, chunk[j]!.height)));
   }
   const changed = headers.filter((b, i) => i > 0 && nativeAt[i] !== nativeAt[i - 1]);
   const txs = await fetchBlockTransactions({ rpc: ctx.rpc, chain: key }, { blocks: changed.map((b) => ({ number: b.height, hash: b.hash })) });
@@ -208,10 +210,10 @@ function decodeMany(raw: Hex, chain: string, height: number, n: number): bigint[
   });
 }
 
-function decodeOne(raw: Hex, chain: string, height: number, native: boolean): bigint {
+function decodeOne(raw: Hex, chain: string, height: number): bigint {
   if (raw === "0x") throw new BalanceReadError(`no Multicall3 code on ${chain} at block ${height}`);
   const [r] = decodeFunctionResult({ abi: multicall3Abi, functionName: "tryAggregate", data: raw });
-  if (!r || !r.success || r.returnData.length !== 66 || !native) throw new BalanceReadError(`native balance read failed on ${chain} at block ${height}`);
+  if (!r || !r.success || r.returnData.length !== 66) throw new BalanceReadError(`native balance read failed on ${chain} at block ${height}`);
   return BigInt(r.returnData);
 }
 
