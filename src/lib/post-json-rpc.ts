@@ -41,6 +41,8 @@ export type PostJsonRpcParameters = {
   id: number;
   version: "1.0" | "2.0";
   timeoutMs: number;
+  /** A JSON-RPC batch (an array of requests) sent instead of the one request; the body is then the array of answers. */
+  batch?: ReadonlyArray<{ jsonrpc: string; id: number; method: string; params: unknown[] }>;
   /** Body parser; default JSON.parse. Solana passes one that keeps u64 integers exact. */
   parse?: (text: string) => unknown;
 };
@@ -52,7 +54,7 @@ async function sendJsonRpc<T>(p: PostJsonRpcParameters): Promise<{ status: numbe
     res = await fetch(e.url, {
       method: "POST",
       headers: { "content-type": "application/json", ...(e.auth ? { authorization: `Basic ${e.auth}` } : {}) },
-      body: JSON.stringify({ jsonrpc: p.version, id: p.id, method, params: p.params }),
+      body: JSON.stringify(p.batch ?? { jsonrpc: p.version, id: p.id, method, params: p.params }),
       signal: AbortSignal.timeout(p.timeoutMs),
     });
   } catch (cause) {

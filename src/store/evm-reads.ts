@@ -59,6 +59,13 @@ export async function saveEvmReadsIn(
   }
 }
 
+/** Deletes one wallet's silent and unattributed changes on a chain (its backfill replaces them, inside saveWalletBackfill's transaction). */
+export async function deleteWalletEvmReadsIn(store: Store, db: Db, p: { chain: string; walletId: number }): Promise<void> {
+  for (const table of ["silent_changes", "unattributed_changes"]) {
+    await run(store, db, sql`DELETE FROM ${sql.identifier(table)} WHERE chain = ${p.chain} AND wallet_id = ${p.walletId}`);
+  }
+}
+
 /** Deletes a chain's EVM read records above `height` (inside rollbackTo's transaction). */
 export async function deleteEvmReadsAboveIn(store: Store, db: Db, p: { chain: string; height: number }): Promise<void> {
   for (const table of ["full_reads", "silent_changes", "unattributed_changes"]) {

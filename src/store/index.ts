@@ -52,6 +52,7 @@ export {
   loadFullReadHeights,
   loadLastTransferHeights,
   saveEvmReadsIn,
+  deleteWalletEvmReadsIn,
   type SilentChange,
   type UnattributedChange,
   type UnattributedChangeInput,

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { sqlNowMs } from "./db-clock.js";
 import { StoreInvariantError } from "./errors.js";
+import type { TransferInput } from "./chain-data.js";
 import type { Db, Store } from "./open-store.js";
 
 /** A wallet's lifecycle: `pending` (not yet backfilled: never counted), `active`, `removed` (no longer configured). */
@@ -176,6 +177,10 @@ export type SaveWalletBackfillParameters = {
   };
   /** Bitcoin: the wallet's addresses first used in the range, with that height. */
   addressesUsed?: ReadonlyArray<{ id: number; height: number }>;
+  /** EVM: the wallet's transfer legs at their true heights (given: its old legs on the chain are replaced). */
+  transfers?: ReadonlyArray<TransferInput & { height: number; blockHash: string }>;
+  /** Extra writes inside the same transaction (EVM: silent and unattributed changes of the range). */
+  within?: (db: Db) => Promise<void>;
 };
 
 const CHUNK = 400;
@@ -222,6 +227,15 @@ export async function saveWalletBackfill(store: Store, p: SaveWalletBackfillPara
           .where(and(eq(t.utxos.chain, p.chain), eq(t.utxos.txid, s.txid), eq(t.utxos.vout, s.vout)));
       }
     }
+    if (p.transfers) {
+      await db.delete(t.transfers).where(and(eq(t.transfers.chain, p.chain), eq(t.transfers.walletId, p.walletId)));
+      const legs = p.transfers.map((x) => ({
+        chain: p.chain, height: x.height, blockHash: x.blockHash, txid: x.txid, position: x.position, walletId: p.walletId,
+        asset: x.asset, direction: x.direction, amount: x.amount, counterparty: x.counterparty, counterpartyWalletId: x.counterpartyWalletId ?? null,
+      }));
+      for (let i = 0; i < legs.length; i += CHUNK) await db.insert(t.transfers).values(legs.slice(i, i + CHUNK));
+    }
+    if (p.within) await p.within(db);
     for (const a of p.addressesUsed ?? []) {
       await db.update(t.walletAddresses).set({ firstSeenHeight: a.height }).where(eq(t.walletAddresses.id, a.id));
     }

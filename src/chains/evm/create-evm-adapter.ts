@@ -4,6 +4,7 @@ import type { ChainAdapter, FetchBatchResult } from "../chain-adapter.js";
 import { computeProviderHosts, rotateUrls } from "../compute-provider-hosts.js";
 import { createFollower } from "../follow-chain.js";
 import type { Indexer, IndexerContext } from "../indexer.js";
+import { backfillEvmWallet } from "./backfill-evm-wallet.js";
 import { buildPonderPlan, rpcEnvName, validateEvmChainConfig } from "./build-ponder-plan.js";
 import { createEvmProvider } from "./create-evm-provider.js";
 import { createEvmRpc, type EvmRpc } from "./create-evm-rpc.js";
@@ -50,8 +51,11 @@ const PONDER_STALL_MS = 600_000;
  * Ponder is an intermediary that can be behind the node's reorgs, so a page is stored only when its blocks
  * link to the stored tip and its last block is the node's block at that height (a hash chain: then every
  * block of the page is canonical; otherwise the canonical prefix). Finality: the node's `finalized` tag
- * where the descriptor says the chain has one, else `finalityDepth` blocks. A wallet added later stays
- * `pending` ("EVM backfill not available") until issue 9 adds the EVM backfill.
+ * where the descriptor says the chain has one, else `finalityDepth` blocks. A wallet added later is
+ * `pending` until backfilled exactly for that wallet alone (backfill-evm-wallet.ts: its native balance read
+ * at every block of [birthday, cursor], its tokens by an opening read and their Transfer logs, confirmed by
+ * reads at the full-read heights and the cursor). Ponder tracks it from the restart on: the plan names every
+ * configured wallet, and a changed plan indexes into a fresh Ponder schema (computePonderSchema).
  * @throws EvmConfigError when the chain's wallets or assets are malformed
  */
 export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = {}): ChainAdapter {
@@ -211,7 +215,6 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
     providers,
     blocksPerCommit: 1,
     depthFinality: !chain.descriptor.finalizedTag,
-    pendingReason: "EVM backfill not available",
     validate: () => validateEvmChainConfig(ctx.config, key),
     configError: (problems) => new EvmConfigError({ chain: key, problems }),
     useProvider(i) {
@@ -227,6 +230,7 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
     },
     startHeight: () => chain.startHeight,
     fetchBatch,
+    backfillWallet: (p) => backfillEvmWallet({ chainKey: key, store, rpc, plan: planChain, walletIds, startHeight: chain.startHeight }, p),
     async end({ keep }) {
       // Ponder outlives a successful `once` run (the demo and `backstop start` run once every round); it is
       // stopped when a run is aborted or fails, and at process exit.

@@ -5,6 +5,11 @@ import { createRpcFailover } from "../../lib/rpc-failover.js";
 /** A minimal EVM JSON-RPC client: hex in, hex out. */
 export type EvmRpc = {
   request<T>(method: string, params?: unknown[]): Promise<T>;
+  /**
+   * One JSON-RPC batch: every call in one HTTP round trip, answers in the order of `calls`.
+   * @throws RpcMethodError when any call of the batch fails (the batch is retried whole on a transport error)
+   */
+  batch<T>(calls: ReadonlyArray<{ method: string; params: unknown[] }>): Promise<T[]>;
   /** Head block number. */
   fetchBlockNumber(): Promise<number>;
   /** Block hash and parent at a height; null when the node has no such block. */
@@ -42,8 +47,32 @@ export function createEvmRpc(p: CreateEvmRpcParameters): EvmRpc {
     return failover.run(method, (e) => once<T>(e, method, params));
   }
 
+  async function batchOnce<T>(e: { url: string; host: string }, calls: ReadonlyArray<{ method: string; params: unknown[] }>): Promise<T[]> {
+    const reqs = calls.map((c) => ({ jsonrpc: "2.0", id: ++id, method: c.method, params: c.params }));
+    const method = `batch:${calls[0]?.method ?? "none"}`;
+    const { status, body } = await postJsonRpc<T>({ chain: p.chain, endpoint: e, method, params: [], id: 0, version: "2.0", timeoutMs: p.timeoutMs, batch: reqs });
+    if (status < 200 || status >= 300) throw new RpcTransportError({ chain: p.chain, method, host: e.host, problem: `HTTP ${status}`, status });
+    const answers = body as unknown as Array<{ id: number; result?: T; error?: { code: number; message: string } | null }>;
+    if (!Array.isArray(answers)) {
+      const err = (body as { error?: { code: number; message: string } }).error;
+      if (err) throw new RpcMethodError({ chain: p.chain, method, host: e.host, rpcCode: err.code, message: err.message });
+      throw new RpcTransportError({ chain: p.chain, method, host: e.host, problem: "a batch answered with something other than an array", status });
+    }
+    const byId = new Map(answers.map((a) => [Number(a.id), a]));
+    return reqs.map((r) => {
+      const a = byId.get(r.id);
+      if (!a) throw new RpcTransportError({ chain: p.chain, method: r.method, host: e.host, problem: "a batch answer is missing", status });
+      if (a.error) throw new RpcMethodError({ chain: p.chain, method: r.method, host: e.host, rpcCode: a.error.code, message: a.error.message });
+      return a.result as T;
+    });
+  }
+
   return {
     request,
+    batch<T>(calls: ReadonlyArray<{ method: string; params: unknown[] }>) {
+      if (!calls.length) return Promise.resolve([] as T[]);
+      return failover.run(`batch:${calls[0]!.method}`, (e) => batchOnce<T>(e, calls));
+    },
     async fetchBlockNumber() {
       return Number(BigInt(await request<string>("eth_blockNumber")));
     },

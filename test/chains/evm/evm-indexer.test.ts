@@ -104,14 +104,14 @@ describe("EVM indexer on Ponder against anvil", () => {
       const status = await indexer.fetchStatus();
       expect(status).toEqual({ tip, indexed: tip, finalized: tip - 5 + 1 });
 
-      // A wallet added to the indexed chain: pending with its reason, never counted, until issue 9's EVM
-      // backfill. (The run stops right after the follower synced its wallets: no new Ponder plan to index.)
+      // A wallet added to the indexed chain: pending with its reason, never counted, until its backfill
+      // (evm-backfill.test.ts). (The run stops right after the follower synced its wallets: before the backfill.)
       const later = { ...config, wallets: [...config.wallets, { label: "later", chain: "eth", address: dev.accounts[4]!, gapLimit: 20 }] };
       const ac = new AbortController();
       await createEvmIndexer({ config: later, chainKey: "eth", store: sqlite.store, logger, observer: { onHead: () => ac.abort() } }, { ponderDir: path.join(dir, `ponder-${kind}-later`), ponderDatabase: "pglite" }).run({ once: true, signal: ac.signal });
       const lines = await loadBalanceLines(sqlite.store, later, { chain: "eth" });
       expect(lines.filter((l) => l.wallet === "later").map((l) => [l.state, l.counted, l.amount, l.reason])).toEqual(
-        ["ETH", "USDX", "FEE", "REB"].map(() => ["pending", false, null, "EVM backfill not available"]),
+        ["ETH", "USDX", "FEE", "REB"].map(() => ["pending", false, null, expect.stringMatching(/^added to an indexed chain: it counts once backfilled from height \d+ to the cursor$/)]),
       );
       expect(lines.filter((l) => l.wallet !== "later").every((l) => l.state === "active" && l.counted)).toBe(true);
     } finally {
