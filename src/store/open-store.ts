@@ -377,7 +377,12 @@ function sqlRaw(text: string) {
 
 /** Every table the migrations create must be there: a table dropped out-of-band is refused, not silently re-created. */
 async function checkSchema(store: Store): Promise<void> {
-  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers", "wallet_states", "chain_health", "provider_health", "header_pins", "movement_records", "movement_outcomes", "movement_cursors"];
+  const expected = ["chain_cursors", "block_headers", "wallets", "wallet_addresses", "balance_changes", "utxos", "instance_locks", "transfers", "wallet_states", "chain_health", "provider_health", "header_pins",
+    "liability_snapshots", "liability_totals", "liability_accounts", "liability_tree_nodes",
+    "full_reads", "silent_changes", "unattributed_changes",
+    "checkpoints", "checkpoint_anchors", "live_coverage",
+    "alert_incidents", "alerts", "alert_outbox", "alert_sinks",
+    "movement_records", "movement_outcomes", "movement_cursors"];
   const rows =
     store.dialect === "sqlite"
       ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")
