@@ -63,10 +63,14 @@ describe("kill -9 during checkpoint create (spawned, SQLite)", () => {
     copyFileSync(join(a, "backstop.db"), join(b, "backstop.db"));
     writeConfig(a);
     writeConfig(b);
+    const began = performance.now();
     const clean = await create(b);
+    // Kill points spread over the run's own duration on this machine (start-up, reads, signing, the
+    // write): fixed delays would land after the end on a fast machine and before the work on a slow one.
+    const took = performance.now() - began;
 
     let killed = 0;
-    for (const delay of [1500, 2500, 3500, 4500, 6000]) {
+    for (const delay of [0.3, 0.5, 0.7, 0.8, 0.9, 0.95].map((f) => Math.round(f * took))) {
       const child = spawn("node", [BIN, "--config", join(a, "backstop.config.json"), "checkpoint", "create", "--json", "--no-wait"], { cwd: a, env, stdio: "ignore" });
       const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
       const timer = setTimeout(() => child.kill("SIGKILL"), delay);
