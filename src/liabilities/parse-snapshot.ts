@@ -1,3 +1,4 @@
+import { splitCsvLine } from "../lib/split-csv-line.js";
 import {
   AmbiguousAssetError, AmountOverflowError, BlankLineError, CompressedInputError, ControlCharacterError, CurrencySymbolError,
   DecimalCommaError, DuplicateColumnError, EmptyAmountError, EmptyFieldError, EmptySnapshotError,
@@ -227,39 +228,11 @@ function hasOpenQuote(text: string, from: number, to: number): boolean {
   return false;
 }
 
-/** RFC 4180 split of one line; null if a quote is left open. @throws StrayQuoteError */
+/** RFC 4180 split of one line (splitCsvLine); null if a quote is left open. @throws StrayQuoteError */
 function splitCsv(line: string, row: number): string[] | null {
-  if (!line.includes('"')) return line.split(",");
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line.charCodeAt(i) === 34 /* " */) {
-      let value = "";
-      let j = i + 1;
-      for (;;) {
-        const q = line.indexOf('"', j);
-        if (q === -1) return null;
-        value += line.slice(j, q);
-        if (line.charCodeAt(q + 1) === 34) { value += '"'; j = q + 2; continue; }
-        j = q + 1;
-        break;
-      }
-      fields.push(value);
-      if (j === line.length) return fields;
-      if (line.charCodeAt(j) !== 44 /* , */) throw new StrayQuoteError({ row, column: fields.length });
-      i = j + 1;
-      if (i === line.length) { fields.push(""); return fields; }
-    } else {
-      const comma = line.indexOf(",", i);
-      const end = comma === -1 ? line.length : comma;
-      const value = line.slice(i, end);
-      if (value.includes('"')) throw new StrayQuoteError({ row, column: fields.length + 1 });
-      fields.push(value);
-      if (comma === -1) return fields;
-      i = comma + 1;
-      if (i === line.length) { fields.push(""); return fields; }
-    }
-  }
+  const r = splitCsvLine(line);
+  if (r !== null && !Array.isArray(r)) throw new StrayQuoteError({ row, column: r.strayQuoteColumn });
+  return r;
 }
 
 /** 1-based CSV column of a character offset (counts commas before it; good enough for error positions). */

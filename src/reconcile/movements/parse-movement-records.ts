@@ -1,3 +1,4 @@
+import { splitCsvLine } from "../../lib/split-csv-line.js";
 import type { MovementRecordProblem } from "./errors.js";
 import type { MovementRecord } from "./movement-types.js";
 import { MOVEMENT_FIELDS, validateMovementRecord, type MovementField, type MovementValidationContext } from "./validate-movement-record.js";
@@ -242,37 +243,8 @@ function parseHeader(line: string, row: number): { index: Map<MovementField, num
   return { index, width: names.length };
 }
 
-/** RFC 4180 split of one line; null when a quote is left open, "stray" for a quote inside an unquoted field. */
+/** RFC 4180 split of one line (splitCsvLine); null when a quote is left open, "stray" for a misplaced quote. */
 function splitCsv(line: string): string[] | null | "stray" {
-  if (!line.includes('"')) return line.split(",");
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (line.charCodeAt(i) === 34) {
-      let value = "";
-      let j = i + 1;
-      for (;;) {
-        const q = line.indexOf('"', j);
-        if (q === -1) return null;
-        value += line.slice(j, q);
-        if (line.charCodeAt(q + 1) === 34) { value += '"'; j = q + 2; continue; }
-        j = q + 1;
-        break;
-      }
-      fields.push(value);
-      if (j === line.length) return fields;
-      if (line.charCodeAt(j) !== 44) return "stray";
-      i = j + 1;
-      if (i === line.length) { fields.push(""); return fields; }
-    } else {
-      const comma = line.indexOf(",", i);
-      const end = comma === -1 ? line.length : comma;
-      const value = line.slice(i, end);
-      if (value.includes('"')) return "stray";
-      fields.push(value);
-      if (comma === -1) return fields;
-      i = comma + 1;
-      if (i === line.length) { fields.push(""); return fields; }
-    }
-  }
+  const r = splitCsvLine(line);
+  return r === null || Array.isArray(r) ? r : "stray";
 }
