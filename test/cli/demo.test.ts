@@ -131,7 +131,9 @@ describe("npm start without a config (the local demo)", () => {
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
     const [duringBalances, duringStatus, duringList] = runs.map((r) => JSON.parse(r.stdout)) as [BalanceJson[], Array<{ chain: string; indexed: number }>, Array<{ proofVersion: number; accountCount: number }>];
     expect(duringBalances.length).toBe(14);
-    expect(duringBalances.find((b) => b.wallet === "btc-cold")!.height).toBeGreaterThanOrEqual(446);
+    // At least the opening round's tip (446), or 445 when the read lands inside round 1, right after the
+    // scripted reorg rolled 446 back and before the new branch is indexed.
+    expect(duringBalances.find((b) => b.wallet === "btc-cold")!.height).toBeGreaterThanOrEqual(445);
     expect(duringStatus.map((s) => s.chain)).toEqual(["btc", "ethereum", "base", "sol"]);
     for (const s of duringStatus) expect(s.indexed).toBeGreaterThan(0);
     expect(duringList).toMatchObject([{ proofVersion: 2, accountCount: 300 }]);
