@@ -10,7 +10,7 @@ export type ReservesAt = {
 
 /**
  * The exact balance of every counted wallet of a chain at `height` (the balance after each
- * (wallet, asset)'s last change at or below it), in one statement over balance_changes, and every
+ * (wallet, asset)'s last change at or below it), from latest_balances and balance_changes, and every
  * wallet's lifecycle state at that height (computeWalletCounted: pending and removed wallets are not
  * counted, with their reason). Call inside Store.read so the states and balances are one snapshot.
  */
@@ -40,22 +40,23 @@ export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: n
   });
   const counted = new Set(wallets.filter((w) => w.counted).map((w) => w.walletId));
   const balances = new Map<number, Map<string, bigint>>();
-  // One index seek per (wallet, asset) on balance_changes_wallet (chain, wallet_id, asset, height): the cost
-  // grows with the number of wallets, not with the history's length (a window over every row did not).
-  for (const asset of p.assets) {
-    const rows = await q.raw(
-      `SELECT w.id AS wallet_id, (SELECT b.balance_after FROM balance_changes b
-         WHERE b.chain = w.chain AND b.wallet_id = w.id AND b.asset = ? AND b.height <= ? ORDER BY b.height DESC, b.id DESC LIMIT 1) AS balance_after
-       FROM wallets w WHERE w.chain = ?`,
-      [asset, p.height, p.chain],
-    );
-    for (const r of rows) {
-      const id = Number(r.wallet_id);
-      if (!counted.has(id) || r.balance_after == null) continue;
-      let m = balances.get(id);
-      if (!m) balances.set(id, (m = new Map()));
-      m.set(asset, BigInt(String(r.balance_after)));
-    }
+  // One scan of latest_balances (migration 12) for the chain; a pair whose latest change is above the height
+  // is read with one index seek on balance_changes_wallet (chain, wallet_id, asset, height). Near the
+  // finalized tip, where `start` anchors a new snapshot's checkpoint, that is a handful of seeks.
+  const assets = new Set(p.assets);
+  const rows = await q.raw(
+    `SELECT l.wallet_id, l.asset, CASE WHEN l.height <= ? THEN l.balance_after ELSE (SELECT b.balance_after FROM balance_changes b
+       WHERE b.chain = l.chain AND b.wallet_id = l.wallet_id AND b.asset = l.asset AND b.height <= ? ORDER BY b.height DESC, b.id DESC LIMIT 1) END AS balance_after
+     FROM latest_balances l WHERE l.chain = ?`,
+    [p.height, p.height, p.chain],
+  );
+  for (const r of rows) {
+    const id = Number(r.wallet_id);
+    const asset = String(r.asset);
+    if (!counted.has(id) || r.balance_after == null || !assets.has(asset)) continue;
+    let m = balances.get(id);
+    if (!m) balances.set(id, (m = new Map()));
+    m.set(asset, BigInt(String(r.balance_after)));
   }
   return { wallets, balances };
 }
