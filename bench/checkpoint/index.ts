@@ -120,7 +120,7 @@ async function run(kind: string): Promise<void> {
     }
   } finally {
     await store.close();
-    if (kind === "postgres") {
+    if (kind === "postgres" && !process.env.BENCH_KEEP) {
       const pgm = await import("pg");
       const c = new pgm.default.Client({ connectionString: DATABASE_URL });
       await c.connect();

@@ -4,7 +4,7 @@ import { computeWalletCounted, type WalletSource, type WalletStateName, type Wal
 /** Every wallet of a chain at a height, whether it counts there, and the counted ones' exact balances (base units). */
 export type ReservesAt = {
   wallets: WalletStatus[];
-  /** walletId → asset → balance at the height (absent: 0). Only counted wallets. */
+  /** walletId → asset → balance at the height (absent: 0). Only counted wallets. (`wallets` is in no particular order.) */
   balances: Map<number, Map<string, bigint>>;
 };
 
@@ -16,11 +16,12 @@ export type ReservesAt = {
  */
 export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: number; assets: readonly string[] }): Promise<ReservesAt> {
   // loadWalletStates' rules (computeWalletCounted; no state row: pending), in one raw statement: at 100,000
-  // wallets the query builder's row mapping cost more than the balance seeks.
+  // wallets the query builder's row mapping cost more than the balance seeks. Unordered: sorting 100,000 labels
+  // under Postgres' collation spilled to disk, and every consumer sorts what it publishes.
   const stateRows = await q.raw(
     `SELECT w.id, w.chain, w.label, w.kind, w.address, w.descriptor, s.state, s.reason, s.birthday, s.exact_from, s.source, s.active_height, s.removed_height,
        CASE WHEN s.wallet_id IS NULL THEN 0 ELSE 1 END AS has_state
-     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id WHERE w.chain = ? ORDER BY w.label`,
+     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id WHERE w.chain = ?`,
     [p.chain],
   );
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
