@@ -45,6 +45,8 @@ export type Store = {
   read<T>(fn: (store: Store) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>;
   /** Runs raw SQL (migrations, admin), returning rows. */
   raw(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** raw, with each row as an array of its columns in select order: for reads of 100,000 rows, where an object per row is most of the cost. */
+  rawArrays(sql: string, params?: unknown[]): Promise<unknown[][]>;
   close(): Promise<void>;
 };
 
@@ -160,6 +162,14 @@ function openSqlite(path: string): Store {
         throw mapStoreError(err, file);
       }
     },
+    async rawArrays(sql, params = []) {
+      try {
+        // The statement cache hands statements back in object mode (cachePreparedStatements).
+        return sqlite.prepare(sql).raw(true).all(...params) as unknown[][];
+      } catch (err) {
+        throw mapStoreError(err, file);
+      }
+    },
     async close() {
       await queue;
       if (sqlite.open) sqlite.close();
@@ -234,6 +244,14 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
       throw mapStoreError(err, redact(url));
     }
   };
+  const rawArraysOn = async (q: pg.Pool | pg.PoolClient, sql: string, params: unknown[]) => {
+    let n = 0;
+    try {
+      return (await q.query({ text: sql.replace(/\?/g, () => `$${++n}`), values: params, rowMode: "array" })).rows as unknown[][];
+    } catch (err) {
+      throw mapStoreError(err, redact(url));
+    }
+  };
   const store: Store = {
     dialect: "postgres",
     db,
@@ -251,6 +269,7 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
           ...store,
           db: clientDb(client),
           raw: (sql, params = []) => rawOn(client, sql, params),
+          rawArrays: (sql, params = []) => rawArraysOn(client, sql, params),
           read: (inner) => inner(view),
           tx: () => Promise.reject(new StoreInvariantError({ message: "No writes inside store.read: a read snapshot is read-only." })),
         };
@@ -297,6 +316,9 @@ async function openPostgres(url: string, schema = "public"): Promise<Store> {
     },
     raw(sql, params = []) {
       return rawOn(pool, sql, params);
+    },
+    rawArrays(sql, params = []) {
+      return rawArraysOn(pool, sql, params);
     },
     async close() {
       await pool.end();
