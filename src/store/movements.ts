@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, like, lte, or, sql } from "drizzle-orm";
 import type { Db, Store } from "./open-store.js";
 
 // Store reads and writes of the movement reconciliation (migration 10). Types are plain here (the store
@@ -237,4 +237,57 @@ function toOutcomeRow(r: typeof import("./schema-sqlite.js").movementOutcomes.$i
     walletId: n(r.walletId), counterpartyWalletId: n(r.counterpartyWalletId), recordTimeMs: n(r.recordTimeMs), blockTimeMs: n(r.blockTimeMs),
     seenAtMs: n(r.seenAtMs), atMs: Number(r.atMs),
   };
+}
+
+/**
+ * Distinct record counterparties of a chain equal to `address` or starting with `head` and ending with
+ * `tail` (the look-alike check's candidates; LIKE is a prefilter, case-insensitive on SQLite, so the
+ * caller compares exactly). Addresses never contain `%` or `_` (validated per chain).
+ */
+export async function loadRecordCounterpartiesLikeIn(store: Store, db: Db, p: { chain: string; address: string; head: string; tail: string }): Promise<string[]> {
+  const { t } = store;
+  const rows = await db
+    .selectDistinct({ c: t.movementRecords.counterparty })
+    .from(t.movementRecords)
+    .where(and(eq(t.movementRecords.chain, p.chain), or(eq(t.movementRecords.counterparty, p.address), like(t.movementRecords.counterparty, `${p.head}%${p.tail}`))))
+    .limit(1_000);
+  return rows.flatMap((r) => (r.c === null ? [] : [r.c]));
+}
+
+/** A custody outflow the chain's transactions did not explain (EVM unattributed native change, migration 6), with its block's time (unix s). */
+export type UnattributedOutflow = { chain: string; height: number; blockHash: string; blockTime: number; walletId: number; asset: string; delta: bigint; candidates: string[] };
+
+/**
+ * Negative unattributed changes whose only candidate is one of the given transactions (an EVM transaction that
+ * failed shows only its gas there). Candidates are stored as JSON text, so a single-candidate row is matched by
+ * its exact text.
+ */
+export async function loadUnattributedOutflowsIn(store: Store, db: Db, p: { txids: ReadonlyArray<{ chain: string; txid: string }> }): Promise<UnattributedOutflow[]> {
+  const out: UnattributedOutflow[] = [];
+  for (let i = 0; i < p.txids.length; i += CHUNK) {
+    const chunk = p.txids.slice(i, i + CHUNK);
+    const cond = sql.join(chunk.map((x) => sql`(u.chain = ${x.chain} AND u.candidates = ${JSON.stringify([x.txid])})`), sql` OR `);
+    const q = sql`SELECT u.chain, u.height, u.block_hash, h.time, u.wallet_id, u.asset, u.delta, u.candidates
+      FROM unattributed_changes u JOIN block_headers h ON h.chain = u.chain AND h.height = u.height
+      WHERE ${cond} ORDER BY u.id`;
+    const rows: Array<Record<string, unknown>> = store.dialect === "sqlite"
+      ? (db as unknown as { all: (q: unknown) => Array<Record<string, unknown>> }).all(q)
+      : (await (db as unknown as { execute: (q: unknown) => Promise<{ rows: Array<Record<string, unknown>> }> }).execute(q)).rows;
+    for (const r of rows) {
+      const row = {
+        chain: String(r.chain), height: Number(r.height), blockHash: String(r.block_hash), blockTime: Number(r.time), walletId: Number(r.wallet_id),
+        asset: String(r.asset), delta: BigInt(String(r.delta)), candidates: JSON.parse(String(r.candidates)) as string[],
+      };
+      if (row.delta < 0n) out.push(row);
+    }
+  }
+  return out;
+}
+
+/** Current outcome rows of a chain naming a movement at heights in [fromHeight, toHeight] (what a rescan must not take in twice). */
+export async function loadCurrentOutcomesInRangeIn(store: Store, db: Db, p: { chain: string; fromHeight: number; toHeight: number }): Promise<MovementOutcomeRow[]> {
+  const { t } = store;
+  const rows = await db.select().from(t.movementOutcomes)
+    .where(and(eq(t.movementOutcomes.current, 1), eq(t.movementOutcomes.chain, p.chain), gte(t.movementOutcomes.height, p.fromHeight), lte(t.movementOutcomes.height, p.toHeight)));
+  return rows.map(toOutcomeRow);
 }
