@@ -38,7 +38,7 @@ describe("dust to custody on bcoin regtest (J4)", () => {
     node = await startBcoin();
     const rpc = createRigRpc({ url: node.rpcUrl, user: node.user, pass: node.pass });
     const wallet = createRigWallet(rpc, { random });
-    await wallet.mine(3, outsider);
+    await wallet.mine(4, outsider); // one coin per transaction below (their change is unconfirmed)
     await wallet.mine(100);
     const s = await openTestStore(kind);
     let now = Date.now();
