@@ -63,7 +63,9 @@ function sameParty(r: MovementRecord, leg: MatchLeg): boolean {
  */
 export function computeMovementMatches(p: ComputeMovementMatchesParameters): ComputeMovementMatchesReturnType {
   const byTx = new Map<string, PoolLeg[]>();
-  const byAmount = new Map<string, PoolLeg[]>();
+  // By (chain, asset, direction), then by exact amount: bigint Map keys compare by value, so no amount is
+  // turned into a string (that conversion was a large part of a million-record pass).
+  const byAmount = new Map<string, Map<bigint, PoolLeg[]>>();
   for (const l of p.legs) {
     if (l.leg.txid !== null) {
       const k = `${l.leg.chain}\u0000${l.leg.txid}`;
@@ -71,10 +73,12 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
       if (list) list.push(l);
       else byTx.set(k, [l]);
     }
-    const k = `${l.leg.chain}\u0000${l.leg.asset}\u0000${l.leg.direction}\u0000${l.leg.amount}`;
-    const list = byAmount.get(k);
+    const k = `${l.leg.chain}\u0000${l.leg.asset}\u0000${l.leg.direction}`;
+    let amounts = byAmount.get(k);
+    if (!amounts) byAmount.set(k, (amounts = new Map()));
+    const list = amounts.get(l.leg.amount);
     if (list) list.push(l);
-    else byAmount.set(k, [l]);
+    else amounts.set(l.leg.amount, [l]);
   }
   const taken = new Map<PoolLeg, string>();
   const records = [...p.records].sort((a, b) => a.record.timeMs - b.record.timeMs || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
@@ -109,7 +113,7 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     const r = pr.record;
     if (results.has(r.id)) continue;
     const direction = r.kind === "deposit" ? "in" : "out";
-    const list = byAmount.get(`${r.chain}\u0000${r.asset}\u0000${direction}\u0000${r.amount}`);
+    const list = byAmount.get(`${r.chain}\u0000${r.asset}\u0000${direction}`)?.get(r.amount);
     let best: PoolLeg | undefined;
     let bestDistance = Infinity;
     for (const l of list ?? []) {

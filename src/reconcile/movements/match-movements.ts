@@ -8,7 +8,7 @@ import {
 } from "../../store/index.js";
 import { computeAddressAffixes, computeLookAlike } from "./compute-look-alike.js";
 import { computeMovementMatches, type PoolLeg, type PoolRecord } from "./compute-movement-matches.js";
-import { MOVEMENT_FLAGS, OUTCOME_SEVERITY, type MatchLeg, type MovementKind, type MovementOutcomeName } from "./movement-types.js";
+import { MOVEMENT_FLAGS, OUTCOME_SEVERITY, type MatchLeg, type MovementOutcomeName } from "./movement-types.js";
 
 /** Leg outcomes that keep a leg in the matcher's pool (a record may still explain it). */
 const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow", "unknown_counterparty"] as const;
@@ -83,13 +83,10 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   // An open record's current row, when it has one, is missing_on_chain or reorged (pending records have none,
   // matched ones are closed): one indexed query instead of a lookup per open record.
   const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
+  // The stored row is the record (a superset of its fields): no copy per record.
   const records: PoolRecord[] = open.map((r) => {
-    const row = currentRecordRows.get(`record:${r.id}`);
-    return {
-      record: { id: r.id, kind: r.kind as MovementKind, chain: r.chain, asset: r.asset, amount: r.amount, counterparty: r.counterparty, txid: r.txid, timeMs: r.timeMs },
-      current: (row?.outcome as MovementOutcomeName | undefined) ?? null,
-      currentAtMs: row?.atMs ?? null,
-    };
+    const row = currentRecordRows.size ? currentRecordRows.get(`record:${r.id}`) : undefined;
+    return { record: r as unknown as PoolRecord["record"], current: (row?.outcome as MovementOutcomeName | undefined) ?? null, currentAtMs: row?.atMs ?? null };
   });
 
   const result = computeMovementMatches({
@@ -152,7 +149,10 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     if (prev?.outcome === l.outcome) continue;
     out.push(legOutcome(l.leg, l.outcome, p.nowMs, l.flags));
   }
-  if (out.length) await saveMovementOutcomesIn(store, db, out);
+  // An open record's only possible current rows are missing_on_chain and reorged (the others close it): without
+  // one it has none to clear. Legs are always cleared (a transaction mined again after a reorg has a `reorged` row).
+  const isNew = (subject: string) => subject.startsWith("record:") && !currentRecordRows.has(subject);
+  if (out.length) await saveMovementOutcomesIn(store, db, out, { isNew });
   if (close.length) await saveMovementRecordsOpenIn(store, db, { ids: close, open: false });
   for (const o of out) {
     if (o.outcome === "unknown_counterparty") {
