@@ -12,8 +12,8 @@ import { MOVEMENT_FLAGS, OUTCOME_SEVERITY, type MatchLeg, type MovementOutcomeNa
 
 /** Leg outcomes that keep a leg in the matcher's pool (a record may still explain it). */
 const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow", "unknown_counterparty"] as const;
-/** The outcomes an open record's current row can have. */
-const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged"] as const;
+/** The outcomes an open record's current row can have (pending: back inside its SLA when a pass runs with an earlier clock). */
+const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged", "pending"] as const;
 /** Record outcomes that close a record. */
 const CLOSING: ReadonlySet<MovementOutcomeName> = new Set(["matched", "replaced", "amount_mismatch"]);
 
@@ -80,7 +80,7 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   }
 
   const open = await loadOpenMovementRecordsIn(store, db);
-  // An open record's current row, when it has one, is missing_on_chain or reorged (pending records have none,
+  // An open record's current row, when it has one, is missing_on_chain, reorged or pending (most pending records have none,
   // matched ones are closed): one indexed query instead of a lookup per open record.
   const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
   // The stored row is the record (a superset of its fields): no copy per record.
@@ -149,7 +149,7 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     if (prev?.outcome === l.outcome) continue;
     out.push(legOutcome(l.leg, l.outcome, p.nowMs, l.flags));
   }
-  // An open record's only possible current rows are missing_on_chain and reorged (the others close it): without
+  // An open record's only possible current rows are OPEN_RECORD_OUTCOMES (the others close it): without
   // one it has none to clear. Legs are always cleared (a transaction mined again after a reorg has a `reorged` row).
   const isNew = (subject: string) => subject.startsWith("record:") && !currentRecordRows.has(subject);
   if (out.length) await saveMovementOutcomesIn(store, db, out, { isNew });
