@@ -26,6 +26,8 @@ import { parseMovementRecords } from "../../src/reconcile/movements/parse-moveme
 import type { MovementValidationContext } from "../../src/reconcile/movements/validate-movement-record.js";
 import { addBlockEventSink, openStore, saveBlock, saveWallets, type TransferInput } from "../../src/store/index.js";
 
+class RollbackBaseline extends Error {}
+
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   return i === -1 ? fallback : Number(process.argv[i + 1]);
@@ -181,6 +183,18 @@ async function storeFigures() {
       }
     }
     console.log(`    stored ${N_STORE.toLocaleString("en-US")} legs in ${Object.values(perChain).reduce((s, b) => s + b.length, 0)} blocks (${((performance.now() - t) / 1000).toFixed(1)} s, not part of the figures)`);
+    // (5b) Baseline in the same run, on the same data: the same pass with every store call through drizzle's query
+    // builder and row mapping (the Postgres path; on SQLite the reads as they were before the raw prepared statements),
+    // rolled back so (5) starts from the same state. A handle without `$client` makes the store take that path.
+    t = performance.now(); cpu0 = process.cpuUsage();
+    let baseline: Awaited<ReturnType<typeof matchMovementsIn>> | undefined;
+    await store.tx(async (db) => {
+      const viaDrizzle = new Proxy(db, { get: (o, k) => (k === "$client" ? undefined : Reflect.get(o, k, o)) });
+      baseline = await matchMovementsIn(store, viaDrizzle, { settings: SETTINGS, chains: [...CHAINS], nowMs: NOW });
+      throw new RollbackBaseline();
+    }).catch((e: unknown) => { if (!(e instanceof RollbackBaseline)) throw e; });
+    const baseMs = performance.now() - t;
+    console.log(`(5b) baseline: the same pass through drizzle (rolled back): ${(baseMs / 1000).toFixed(2)} s, ${rate(baseline!.pooledRecords, baseMs)}; ${baseline!.transitions.length.toLocaleString("en-US")} outcomes`);
     t = performance.now(); cpu0 = process.cpuUsage();
     const pass = await store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: [...CHAINS], nowMs: NOW }));
     const passMs = performance.now() - t;

@@ -49,10 +49,23 @@ export function createAlertReaders(p: { assets?: Readonly<Record<string, { decim
         const wallet = r.walletId === null ? null : (labels.get(r.walletId) ?? String(r.walletId));
         const what = r.recordId ? `record ${r.recordId}${r.kind ? ` (${r.kind} of ${show(r.amount, r.asset)})` : ""}` : `${r.direction === "in" ? "inflow" : r.direction === "out" ? "outflow" : "movement"} of ${show(r.chainAmount ?? r.amount, r.asset)}${wallet ? ` ${r.direction === "in" ? "to" : "from"} ${wallet}` : ""}`;
         const where = r.txid ? ` tx ${r.txid}${r.height !== null ? ` at ${r.chain} ${r.height}` : ""}` : "";
+        const looksLike = r.flags.find((f) => f.startsWith("looks_like:"))?.slice("looks_like:".length) ?? null;
+        const dustWindow = r.flags.includes("dust") ? r.flags.find((f) => f.startsWith("dust_window:"))?.slice("dust_window:".length) : undefined;
+        if (dustWindow !== undefined) {
+          // Unsolicited dust (TESTING.md J4): one incident per chain, asset and window, at info, however many there are.
+          const from = new Date(Number(dustWindow)).toISOString();
+          return {
+            id: r.id, subject: r.subject, outcome: r.outcome, chain: r.chain, asset: r.asset, wallet, amount: r.amount, chainAmount: r.chainAmount,
+            recordId: null, txid: r.txid, height: r.height, blockHash: r.blockHash, counterparty: r.counterparty,
+            incident: `dust:${r.chain}:${r.asset}:${dustWindow}`, severity: "info",
+            summary: `unexplained_inflow: dust below the floor to custody (${r.asset} on ${r.chain}, window from ${from}), e.g. ${show(r.chainAmount, r.asset)}${wallet ? ` to ${wallet}` : ""}${where}`,
+          };
+        }
         return {
           id: r.id, subject: r.subject, outcome: r.outcome, chain: r.chain, asset: r.asset, wallet, amount: r.amount, chainAmount: r.chainAmount,
           recordId: r.recordId, txid: r.txid, height: r.height, blockHash: r.blockHash, counterparty: r.counterparty,
-          summary: `${r.outcome}: ${what}${r.counterparty ? `, counterparty ${r.counterparty}` : ""}${where}`,
+          looksLike,
+          summary: `${r.outcome}: ${what}${r.counterparty ? `, counterparty ${r.counterparty}` : ""}${looksLike ? ` (looks like the known counterparty ${looksLike})` : ""}${r.flags.includes("failed_on_chain") ? " (the transaction failed on chain)" : ""}${where}`,
         };
       });
     },

@@ -14,6 +14,12 @@ export type SilentChangeRow = { id: string; chain: string; wallet: string; asset
 export type MovementOutcomeAlertRow = {
   id: number; subject: string; outcome: string; chain: string; asset: string; wallet: string | null; amount: bigint | null; chainAmount: bigint | null;
   recordId: string | null; txid: string | null; height: number | null; blockHash: string | null; counterparty: string | null; summary: string;
+  /** The incident this row belongs to when not its subject's own (dust: one per chain, asset and window). */
+  incident?: string;
+  /** Overrides the rule's severity (dust inflows are info). */
+  severity?: AlertRule["severity"];
+  /** The known counterparty an address-poisoning outflow imitates. */
+  looksLike?: string | null;
 };
 
 /**
@@ -172,10 +178,14 @@ export async function evaluateHealthRules(store: Store, ctx: AlertsContext & { r
         const firing = rule.outcomes.includes(m.outcome);
         if (!firing && m.outcome !== "matched" && m.outcome !== "internal") continue;
         drafts.push({
-          rule, status: firing ? "firing" : "resolved", finality: "final", scope: { chain: m.chain, asset: m.asset, extra: m.subject },
+          rule, status: firing ? "firing" : "resolved", finality: "final", scope: { chain: m.chain, asset: m.asset, extra: m.incident ?? m.subject },
+          ...(m.severity ? { severity: m.severity } : {}),
           chain: m.chain, wallet: m.wallet, asset: m.asset, txids: m.txid ? [m.txid] : [], height: m.height, blockHash: m.blockHash,
           summary: m.summary,
-          values: { outcome: m.outcome, record: m.recordId, amount: m.amount?.toString() ?? null, chain_amount: m.chainAmount?.toString() ?? null, counterparty: m.counterparty, subject: m.subject },
+          values: {
+            outcome: m.outcome, record: m.recordId, amount: m.amount?.toString() ?? null, chain_amount: m.chainAmount?.toString() ?? null, counterparty: m.counterparty, subject: m.subject,
+            ...(m.looksLike ? { looks_like: m.looksLike } : {}),
+          },
         });
       }
     }

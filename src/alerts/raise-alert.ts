@@ -79,7 +79,7 @@ export async function raiseAlertIn(db: Db, store: Store, ctx: AlertsContext, d: 
   const [dup] = await db.select({ id: t.alerts.id }).from(t.alerts).where(eq(t.alerts.dedupeKey, dedupeKey)).limit(1);
   if (dup) return null;
   // An unfinalized movement is information until its block is final (then it is upgraded, not raised again).
-  const severity = d.finality === "unfinalized" ? "info" : d.rule.severity;
+  const severity = d.finality === "unfinalized" ? "info" : (d.severity ?? d.rule.severity);
   const id = computeStableId("alrt", [dedupeKey]);
   const row = {
     id, dedupeKey, incidentKey, rule: d.rule.name, type: d.rule.type, severity, status: d.status, finality: d.finality, state: "active",

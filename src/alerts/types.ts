@@ -25,6 +25,8 @@ export type AlertDraft = {
   blockHash?: string | null;
   summary: string;
   values: AlertValues;
+  /** Overrides the rule's severity for this draft (e.g. dust inflows at info). */
+  severity?: AlertRule["severity"];
 };
 
 /** Webhook event types Backstop sends. */

@@ -7,7 +7,7 @@ export const ALERT_SEVERITIES = ["critical", "error", "warning", "info"] as cons
 export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
 /** Movement reconciliation outcomes that raise a `movement` alert by default. */
-export const ALERTING_MOVEMENT_OUTCOMES = ["unexplained_outflow", "amount_mismatch", "missing_on_chain", "unexplained_inflow"] as const;
+export const ALERTING_MOVEMENT_OUTCOMES = ["unexplained_outflow", "amount_mismatch", "missing_on_chain", "unexplained_inflow", "unknown_counterparty"] as const;
 
 /** Checkpoint statuses that raise a `checkpoint` alert by default. */
 export const ALERTING_CHECKPOINT_STATUSES = ["breach", "not_anchored", "discrepancy", "window_dressing"] as const;
@@ -69,8 +69,8 @@ const ruleSchema = z.discriminatedUnion("type", [
   z.object({
     ...common,
     type: z.literal("movement"),
-    /** Movement reconciliation outcomes that alert. Default unexplained_outflow, amount_mismatch, missing_on_chain, unexplained_inflow. */
-    outcomes: z.array(z.enum(["unexplained_outflow", "amount_mismatch", "missing_on_chain", "unexplained_inflow", "reorged", "replaced"])).min(1).optional(),
+    /** Movement reconciliation outcomes that alert. Default unexplained_outflow, amount_mismatch, missing_on_chain, unexplained_inflow, unknown_counterparty. */
+    outcomes: z.array(z.enum(["unexplained_outflow", "amount_mismatch", "missing_on_chain", "unexplained_inflow", "unknown_counterparty", "reorged", "replaced"])).min(1).optional(),
   }).strict(),
   z.object({ ...common, type: z.literal("indexer_stalled"), /** Seconds the node's head advances while our cursor does not. */ forSeconds: z.number().int().min(1).max(86_400) }).strict(),
   z.object({ ...common, type: z.literal("chain_halted"), /** Seconds without a new head from the node. */ forSeconds: z.number().int().min(1).max(86_400) }).strict(),

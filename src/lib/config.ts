@@ -192,6 +192,12 @@ const movementsSchema = z
     windowSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
     /** Per fee asset id: the largest expected fee of one transaction, in display units ("0.0005"); a fee above it is flagged. */
     feeCeilings: z.record(z.string(), z.string()).optional(),
+    /** Per asset id: inflows below this amount (display units) without a record are dust (info, grouped per dust window). Default none. */
+    dustFloors: z.record(z.string(), z.string()).optional(),
+    /** Seconds of block time one dust incident groups (per chain and asset). Default 3600. */
+    dustWindowSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+    /** Characters compared at each end of an address for look-alikes of known counterparties (after "0x" or a bech32 "hrp1"); 0 disables. Default 4. */
+    lookAlikeChars: z.number().int().min(0).max(16).optional(),
   })
   .strict();
 
@@ -254,11 +260,19 @@ export type ResolvedCheckpoints = { signingKey: string | undefined; signingKeyEn
 export type ResolvedServe = { host: string; port: number; apiKeys: ApiKeyConfig[]; rateLimitPerSecond: number; rateLimitBurst: number; queryTimeoutMs: number };
 
 /** Movement reconciliation settings with defaults applied; fee ceilings in base units of their asset. */
-export type ResolvedMovements = { graceSeconds: number; slaSeconds: number; windowSeconds: number; feeCeilings: Record<string, bigint> };
+export type ResolvedMovements = {
+  graceSeconds: number; slaSeconds: number; windowSeconds: number; feeCeilings: Record<string, bigint>;
+  /** Base units per asset; absent: no dust floors. */
+  dustFloors?: Record<string, bigint>;
+  /** Absent: 3600. */
+  dustWindowSeconds?: number;
+  /** Absent: 4; 0 disables the look-alike check. */
+  lookAlikeChars?: number;
+};
 
 /** The movement settings of a config (defaults when the section is absent). */
 export function resolveMovementsConfig(config: { movements?: ResolvedMovements }): ResolvedMovements {
-  return config.movements ?? { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: {} };
+  return config.movements ?? { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: {}, dustFloors: {}, dustWindowSeconds: 3600, lookAlikeChars: 4 };
 }
 
 /** A validated configuration with environment references resolved. */
@@ -452,6 +466,20 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     }
   }
 
+  const dustFloors: Record<string, bigint> = {};
+  for (const [id, text] of Object.entries(c.movements?.dustFloors ?? {})) {
+    const asset = assets[id];
+    if (!asset) {
+      problems.push(`movements.dustFloors.${id}: unknown asset "${id}"`);
+      continue;
+    }
+    try {
+      dustFloors[id] = toBaseUnits(text, asset.decimals);
+    } catch (err) {
+      problems.push(`movements.dustFloors.${id}: ${(err as Error).message}`);
+    }
+  }
+
   if (problems.length) throw new ConfigError({ path: p.path, problems });
   const { store, serve, movements, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, alerts: _al, ...raw } = c;
   return {
@@ -480,6 +508,9 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       slaSeconds: movements?.slaSeconds ?? 3600,
       windowSeconds: movements?.windowSeconds ?? 86_400,
       feeCeilings,
+      dustFloors,
+      dustWindowSeconds: movements?.dustWindowSeconds ?? 3600,
+      lookAlikeChars: movements?.lookAlikeChars ?? 4,
     },
     raw,
   };

@@ -27,6 +27,16 @@ export type BlocksRolledBackEvent = {
   removed: readonly BlockRef[];
 };
 
+/** A wallet's backfill the store is writing (inside its transaction): its history at heights up to the cursor, below blocks already applied. */
+export type WalletBackfilledEvent = {
+  chain: string;
+  walletId: number;
+  /** Lowest height of a backfilled row (balance change or transfer leg). */
+  fromHeight: number;
+  /** The chain's cursor the backfill was computed against. */
+  toHeight: number;
+};
+
 /**
  * A consumer of block writes (alerts, movement matching, metrics). Its handlers run INSIDE the
  * block's (or rollback's) database transaction and write through `db`: what they write commits with
@@ -38,6 +48,7 @@ export type BlockEventSink = {
   name: string;
   onBlockApplied?(db: Db, store: Store, e: BlockAppliedEvent): Promise<void>;
   onBlocksRolledBack?(db: Db, store: Store, e: BlocksRolledBackEvent): Promise<void>;
+  onWalletBackfilled?(db: Db, store: Store, e: WalletBackfilledEvent): Promise<void>;
 };
 
 /** Registers a sink on a store; every later block write and rollback calls it. Returns its removal. */

@@ -2,7 +2,7 @@ export { mapStoreError, openStore, type Store, type Db, type Tables, type OpenSt
 export * from "./chain-data.js";
 export * from "./errors.js";
 export { acquireInstanceLock, loadInstanceLocks, LOCK_TTL_MS, type AcquireInstanceLockParameters, type InstanceLock, type InstanceLockInfo } from "./instance-lock.js";
-export { addBlockEventSink, type BlockAppliedEvent, type BlockEventSink, type BlocksRolledBackEvent, type StoredChange } from "./block-events.js";
+export { addBlockEventSink, type BlockAppliedEvent, type BlockEventSink, type BlocksRolledBackEvent, type StoredChange, type WalletBackfilledEvent } from "./block-events.js";
 export * from "./load-balance-lines.js";
 export * from "./load-balance-history.js";
 export * from "./load-chain-states.js";

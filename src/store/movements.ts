@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, like, lte, or, sql } from "drizzle-orm";
 import type { Db, Store } from "./open-store.js";
 
 // Store reads and writes of the movement reconciliation (migration 10). Types are plain here (the store
@@ -27,6 +27,15 @@ export type MovementOutcomeInput = Omit<MovementOutcomeRow, "id" | "current">;
 export async function loadMovementRecordsByIdIn(store: Store, db: Db, ids: readonly string[]): Promise<Map<string, MovementRecordRow>> {
   const { t } = store;
   const out = new Map<string, MovementRecordRow>();
+  const lite = sqliteClient(store, db);
+  if (lite) {
+    const st = prepared(lite, `SELECT ${RECORD_COLUMNS} FROM movement_records WHERE id = ?`).raw(true);
+    for (const id of ids) {
+      const r = st.get(id) as unknown[] | undefined;
+      if (r) out.set(id, recordFromRaw(r));
+    }
+    return out;
+  }
   for (let i = 0; i < ids.length; i += CHUNK) {
     const rows = await db.select().from(t.movementRecords).where(inArray(t.movementRecords.id, ids.slice(i, i + CHUNK) as string[]));
     for (const r of rows) out.set(r.id, toRecordRow(r));
@@ -44,13 +53,51 @@ function sqliteClient(store: Store, db: Db): import("better-sqlite3").Database |
   return store.dialect === "sqlite" ? ((db as unknown as { $client?: import("better-sqlite3").Database }).$client ?? null) : null;
 }
 
+type LiteStatement = import("better-sqlite3").Statement;
+const statements = new WeakMap<import("better-sqlite3").Database, Map<string, LiteStatement>>();
+
+/**
+ * A prepared statement of the connection, prepared once and reused (a matching pass runs in every block's
+ * transaction: preparing is a large part of a small pass). The matcher's hot reads use `.raw()` rows (arrays),
+ * which skip drizzle's per-row mapping: that mapping was the store pass's largest cost (bench/movements).
+ */
+function prepared(lite: import("better-sqlite3").Database, text: string): LiteStatement {
+  let m = statements.get(lite);
+  if (!m) statements.set(lite, (m = new Map()));
+  let st = m.get(text);
+  if (!st) m.set(text, (st = lite.prepare(text)));
+  return st;
+}
+
+const RECORD_COLUMNS = "id, kind, chain, asset, amount, counterparty, txid, time_ms, content_hash, source, received_at_ms, open";
+const OUTCOME_COLUMNS = `id, subject, current, outcome, severity, record_id, kind, chain, asset, amount, chain_amount, fee, fee_asset, flags, direction,
+  txid, height, block_hash, position, wallet_id, counterparty, counterparty_wallet_id, record_time_ms, block_time_ms, seen_at_ms, at_ms`;
+
+function recordFromRaw(r: unknown[]): MovementRecordRow {
+  return {
+    id: r[0] as string, kind: r[1] as string, chain: r[2] as string, asset: r[3] as string, amount: BigInt(r[4] as string), counterparty: r[5] as string | null,
+    txid: r[6] as string | null, timeMs: Number(r[7]), contentHash: r[8] as string, source: r[9] as string, receivedAtMs: Number(r[10]), open: Number(r[11]) === 1,
+  };
+}
+
+function outcomeFromRaw(r: unknown[]): MovementOutcomeRow {
+  const n = (v: unknown) => (v === null ? null : Number(v));
+  const b = (v: unknown) => (v === null ? null : BigInt(v as string));
+  return {
+    id: Number(r[0]), subject: r[1] as string, current: Number(r[2]) === 1, outcome: r[3] as string, severity: r[4] as string, recordId: r[5] as string | null,
+    kind: r[6] as string | null, chain: r[7] as string, asset: r[8] as string, amount: b(r[9]), chainAmount: b(r[10]), fee: b(r[11]), feeAsset: r[12] as string | null,
+    flags: r[13] ? (r[13] as string).split(",") : [], direction: r[14] as string | null, txid: r[15] as string | null, height: n(r[16]), blockHash: r[17] as string | null,
+    position: n(r[18]), walletId: n(r[19]), counterparty: r[20] as string | null, counterpartyWalletId: n(r[21]), recordTimeMs: n(r[22]), blockTimeMs: n(r[23]),
+    seenAtMs: n(r[24]), atMs: Number(r[25]),
+  };
+}
+
 /** Inserts records (the caller checked they are new). */
 export async function saveMovementRecordsIn(store: Store, db: Db, rows: readonly MovementRecordRow[]): Promise<void> {
   const { t } = store;
   const lite = sqliteClient(store, db);
   if (lite) {
-    const stmt = lite.prepare(`INSERT INTO movement_records (id, kind, chain, asset, amount, counterparty, txid, time_ms, content_hash, source, received_at_ms, open)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    const stmt = prepared(lite, `INSERT INTO movement_records (${RECORD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     for (const r of rows) stmt.run(r.id, r.kind, r.chain, r.asset, r.amount.toString(), r.counterparty, r.txid, r.timeMs, r.contentHash, r.source, r.receivedAtMs, r.open ? 1 : 0);
     return;
   }
@@ -62,6 +109,13 @@ export async function saveMovementRecordsIn(store: Store, db: Db, rows: readonly
 /** Records still open (no matched outcome), optionally of one chain, oldest first. */
 export async function loadOpenMovementRecordsIn(store: Store, db: Db, p: { chain?: string } = {}): Promise<MovementRecordRow[]> {
   const { t } = store;
+  const lite = sqliteClient(store, db);
+  if (lite) {
+    const rows = p.chain === undefined
+      ? prepared(lite, `SELECT ${RECORD_COLUMNS} FROM movement_records WHERE open = 1 ORDER BY time_ms, id`).raw(true).all()
+      : prepared(lite, `SELECT ${RECORD_COLUMNS} FROM movement_records WHERE open = 1 AND chain = ? ORDER BY time_ms, id`).raw(true).all(p.chain);
+    return (rows as unknown[][]).map(recordFromRaw);
+  }
   const cond = p.chain === undefined ? eq(t.movementRecords.open, 1) : and(eq(t.movementRecords.open, 1), eq(t.movementRecords.chain, p.chain));
   const rows = await db.select().from(t.movementRecords).where(cond).orderBy(asc(t.movementRecords.timeMs), asc(t.movementRecords.id));
   return rows.map(toRecordRow);
@@ -70,6 +124,13 @@ export async function loadOpenMovementRecordsIn(store: Store, db: Db, p: { chain
 /** Sets records open (back in the matcher's pool) or closed (matched). */
 export async function saveMovementRecordsOpenIn(store: Store, db: Db, p: { ids: readonly string[]; open: boolean }): Promise<void> {
   const { t } = store;
+  const lite = sqliteClient(store, db);
+  if (lite) {
+    const st = prepared(lite, "UPDATE movement_records SET open = ? WHERE id = ?");
+    const v = p.open ? 1 : 0;
+    for (const id of p.ids) st.run(v, id);
+    return;
+  }
   for (let i = 0; i < p.ids.length; i += CHUNK) {
     await db.update(t.movementRecords).set({ open: p.open ? 1 : 0 }).where(inArray(t.movementRecords.id, p.ids.slice(i, i + CHUNK) as string[]));
   }
@@ -79,6 +140,15 @@ export async function saveMovementRecordsOpenIn(store: Store, db: Db, p: { ids: 
 export async function loadCurrentOutcomesIn(store: Store, db: Db, subjects: readonly string[]): Promise<Map<string, MovementOutcomeRow>> {
   const { t } = store;
   const out = new Map<string, MovementOutcomeRow>();
+  const lite = sqliteClient(store, db);
+  if (lite) {
+    const st = prepared(lite, `SELECT ${OUTCOME_COLUMNS} FROM movement_outcomes WHERE subject = ? AND current = 1`).raw(true);
+    for (const subject of subjects) {
+      const r = st.get(subject) as unknown[] | undefined;
+      if (r) out.set(subject, outcomeFromRaw(r));
+    }
+    return out;
+  }
   for (let i = 0; i < subjects.length; i += CHUNK) {
     const rows = await db.select().from(t.movementOutcomes).where(and(eq(t.movementOutcomes.current, 1), inArray(t.movementOutcomes.subject, subjects.slice(i, i + CHUNK) as string[])));
     for (const r of rows) out.set(r.subject, toOutcomeRow(r));
@@ -89,6 +159,16 @@ export async function loadCurrentOutcomesIn(store: Store, db: Db, subjects: read
 /** Current rows with one of `outcomes` (the matcher's pool of unexplained and pending legs), optionally of one chain. */
 export async function loadCurrentOutcomesByNameIn(store: Store, db: Db, p: { outcomes: readonly string[]; subjectPrefix?: string; chain?: string; minBlockTimeMs?: number }): Promise<MovementOutcomeRow[]> {
   const { t } = store;
+  const lite = sqliteClient(store, db);
+  if (lite) {
+    const where = [`current = 1`, `outcome IN (${p.outcomes.map(() => "?").join(", ")})`];
+    const params: unknown[] = [...p.outcomes];
+    if (p.minBlockTimeMs !== undefined) (where.push("block_time_ms >= ?"), params.push(p.minBlockTimeMs));
+    if (p.chain !== undefined) (where.push("chain = ?"), params.push(p.chain));
+    if (p.subjectPrefix !== undefined) (where.push("substr(subject, 1, ?) = ?"), params.push(p.subjectPrefix.length, p.subjectPrefix));
+    const rows = prepared(lite, `SELECT ${OUTCOME_COLUMNS} FROM movement_outcomes WHERE ${where.join(" AND ")} ORDER BY id`).raw(true).all(...params);
+    return (rows as unknown[][]).map(outcomeFromRaw);
+  }
   const conds = [eq(t.movementOutcomes.current, 1), inArray(t.movementOutcomes.outcome, p.outcomes as string[])];
   if (p.minBlockTimeMs !== undefined) conds.push(gte(t.movementOutcomes.blockTimeMs, p.minBlockTimeMs));
   if (p.chain !== undefined) conds.push(eq(t.movementOutcomes.chain, p.chain));
@@ -109,18 +189,20 @@ export async function loadCurrentOutcomesAboveIn(store: Store, db: Db, p: { chai
 /**
  * Writes outcome transitions: each input becomes its subject's current row; the previous current
  * row of the subject (if any) is kept as history with `current` cleared. One statement per CHUNK.
+ * `isNew(subject)` true promises the subject has no current row (a wrong promise fails on the unique index).
  */
-export async function saveMovementOutcomesIn(store: Store, db: Db, rows: readonly MovementOutcomeInput[]): Promise<void> {
+export async function saveMovementOutcomesIn(store: Store, db: Db, rows: readonly MovementOutcomeInput[], opts: { isNew?: (subject: string) => boolean } = {}): Promise<void> {
   const { t } = store;
   const lite = sqliteClient(store, db);
   if (lite) {
-    const clear = lite.prepare("UPDATE movement_outcomes SET current = 0 WHERE subject = ? AND current = 1");
-    const insert = lite.prepare(`INSERT INTO movement_outcomes (subject, current, outcome, severity, record_id, kind, chain, asset, amount, chain_amount, fee,
+    const clear = prepared(lite, "UPDATE movement_outcomes SET current = 0 WHERE subject = ? AND current = 1");
+    const insert = prepared(lite, `INSERT INTO movement_outcomes (subject, current, outcome, severity, record_id, kind, chain, asset, amount, chain_amount, fee,
       fee_asset, flags, direction, txid, height, block_hash, position, wallet_id, counterparty, counterparty_wallet_id, record_time_ms, block_time_ms, seen_at_ms, at_ms)
       VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     const big = (v: bigint | null) => (v === null ? null : v.toString());
     for (const r of rows) {
-      clear.run(r.subject);
+      // A subject the caller knows has no row yet (a new record or leg) has nothing to clear: one index probe less.
+      if (!opts.isNew?.(r.subject)) clear.run(r.subject);
       insert.run(r.subject, r.outcome, r.severity, r.recordId, r.kind, r.chain, r.asset, big(r.amount), big(r.chainAmount), big(r.fee), r.feeAsset,
         r.flags.length ? r.flags.join(",") : null, r.direction, r.txid, r.height, r.blockHash, r.position, r.walletId, r.counterparty, r.counterpartyWalletId,
         r.recordTimeMs, r.blockTimeMs, r.seenAtMs, r.atMs);
@@ -155,6 +237,17 @@ export type LegWithTime = {
 /** Transfer legs of a chain in (afterHeight, toHeight], with their block times, in block and position order. */
 export async function loadLegsIn(store: Store, db: Db, p: { chain: string; afterHeight: number | null; toHeight: number }): Promise<LegWithTime[]> {
   const { t } = store;
+  const lite = sqliteClient(store, db);
+  if (lite) {
+    const rows = prepared(lite, `SELECT t.chain, t.height, t.block_hash, h.time, t.txid, t.position, t.wallet_id, t.asset, t.direction, t.amount, t.counterparty,
+        t.counterparty_wallet_id FROM transfers t JOIN block_headers h ON h.chain = t.chain AND h.height = t.height
+      WHERE t.chain = ? AND t.height > ? AND t.height <= ? ORDER BY t.height, t.position, t.id`).raw(true).all(p.chain, p.afterHeight ?? -1, p.toHeight) as unknown[][];
+    return rows.map((r) => ({
+      chain: r[0] as string, height: Number(r[1]), blockHash: r[2] as string, blockTime: Number(r[3]), txid: r[4] as string | null, position: Number(r[5]),
+      walletId: Number(r[6]), asset: r[7] as string, direction: r[8] as LegWithTime["direction"], amount: BigInt(r[9] as string), counterparty: r[10] as string | null,
+      counterpartyWalletId: r[11] === null ? null : Number(r[11]),
+    }));
+  }
   const conds = [eq(t.transfers.chain, p.chain), lte(t.transfers.height, p.toHeight)];
   if (p.afterHeight !== null) conds.push(gt(t.transfers.height, p.afterHeight));
   const rows = await db
@@ -237,4 +330,64 @@ function toOutcomeRow(r: typeof import("./schema-sqlite.js").movementOutcomes.$i
     walletId: n(r.walletId), counterpartyWalletId: n(r.counterpartyWalletId), recordTimeMs: n(r.recordTimeMs), blockTimeMs: n(r.blockTimeMs),
     seenAtMs: n(r.seenAtMs), atMs: Number(r.atMs),
   };
+}
+
+/**
+ * Distinct record counterparties of a chain equal to `address` or starting with `head` and ending with
+ * `tail` (the look-alike check's candidates; LIKE is a prefilter, case-insensitive on SQLite, so the
+ * caller compares exactly). Addresses never contain `%` or `_` (validated per chain).
+ */
+export async function loadRecordCounterpartiesLikeIn(store: Store, db: Db, p: { chain: string; address: string; head: string; tail: string }): Promise<string[]> {
+  const { t } = store;
+  const rows = await db
+    .selectDistinct({ c: t.movementRecords.counterparty })
+    .from(t.movementRecords)
+    .where(and(eq(t.movementRecords.chain, p.chain), or(eq(t.movementRecords.counterparty, p.address), like(t.movementRecords.counterparty, `${p.head}%${p.tail}`))))
+    .limit(1_000);
+  return rows.flatMap((r) => (r.c === null ? [] : [r.c]));
+}
+
+/** A custody outflow the chain's transactions did not explain (EVM unattributed native change, migration 6), with its block's time (unix s). */
+export type UnattributedOutflow = { chain: string; height: number; blockHash: string; blockTime: number; walletId: number; asset: string; delta: bigint; candidates: string[] };
+
+/**
+ * Negative unattributed changes whose only candidate is one of the given transactions (an EVM transaction that
+ * failed shows only its gas there). Candidates are stored as JSON text, so a single-candidate row is matched by
+ * its exact text.
+ */
+export async function loadUnattributedOutflowsIn(store: Store, db: Db, p: { txids: ReadonlyArray<{ chain: string; txid: string }> }): Promise<UnattributedOutflow[]> {
+  const all = async (q: ReturnType<typeof sql>): Promise<Array<Record<string, unknown>>> => store.dialect === "sqlite"
+    ? (db as unknown as { all: (q: unknown) => Array<Record<string, unknown>> }).all(q)
+    : (await (db as unknown as { execute: (q: unknown) => Promise<{ rows: Array<Record<string, unknown>> }> }).execute(q)).rows;
+  const out: UnattributedOutflow[] = [];
+  const chains = [...new Set(p.txids.map((x) => x.chain))];
+  // Only EVM chains write unattributed changes: a chain without any costs one probe, not a scan per record.
+  const present = new Set<string>();
+  for (const c of chains) if ((await all(sql`SELECT 1 AS x FROM unattributed_changes WHERE chain = ${c} LIMIT 1`)).length) present.add(c);
+  const wanted = p.txids.filter((x) => present.has(x.chain));
+  const keys = new Set(wanted.map((x) => `${x.chain}\u0000${JSON.stringify([x.txid])}`));
+  for (let i = 0; i < wanted.length; i += CHUNK) {
+    const texts = wanted.slice(i, i + CHUNK).map((x) => JSON.stringify([x.txid]));
+    const rows = await all(sql`SELECT u.chain, u.height, u.block_hash, h.time, u.wallet_id, u.asset, u.delta, u.candidates
+      FROM unattributed_changes u JOIN block_headers h ON h.chain = u.chain AND h.height = u.height
+      WHERE u.candidates IN (${sql.join(texts.map((x) => sql`${x}`), sql`, `)}) ORDER BY u.id`);
+    for (const r of rows) {
+      if (!keys.has(`${String(r.chain)}\u0000${String(r.candidates)}`)) continue;
+      const delta = BigInt(String(r.delta));
+      if (delta >= 0n) continue;
+      out.push({
+        chain: String(r.chain), height: Number(r.height), blockHash: String(r.block_hash), blockTime: Number(r.time), walletId: Number(r.wallet_id),
+        asset: String(r.asset), delta, candidates: JSON.parse(String(r.candidates)) as string[],
+      });
+    }
+  }
+  return out;
+}
+
+/** Current outcome rows of a chain naming a movement at heights in [fromHeight, toHeight] (what a rescan must not take in twice). */
+export async function loadCurrentOutcomesInRangeIn(store: Store, db: Db, p: { chain: string; fromHeight: number; toHeight: number }): Promise<MovementOutcomeRow[]> {
+  const { t } = store;
+  const rows = await db.select().from(t.movementOutcomes)
+    .where(and(eq(t.movementOutcomes.current, 1), eq(t.movementOutcomes.chain, p.chain), gte(t.movementOutcomes.height, p.fromHeight), lte(t.movementOutcomes.height, p.toHeight)));
+  return rows.map(toOutcomeRow);
 }

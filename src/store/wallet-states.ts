@@ -248,6 +248,12 @@ export async function saveWalletBackfill(store: Store, p: SaveWalletBackfillPara
       for (let i = 0; i < legs.length; i += CHUNK) await db.insert(t.transfers).values(legs.slice(i, i + CHUNK));
     }
     if (p.within) await p.within(db);
+    // Sinks (the movement matcher) take in history written below blocks they have already seen.
+    const lows = [...p.changes.map((c) => c.height), ...(p.transfers ?? []).map((x) => x.height)];
+    if (lows.length) {
+      const fromHeight = lows.reduce((a, b) => Math.min(a, b));
+      for (const sink of store.blockEventSinks) await sink.onWalletBackfilled?.(db, store, { chain: p.chain, walletId: p.walletId, fromHeight, toHeight: p.expectCursor.height });
+    }
     for (const a of p.addressesUsed ?? []) {
       await db.update(t.walletAddresses).set({ firstSeenHeight: a.height }).where(eq(t.walletAddresses.id, a.id));
     }

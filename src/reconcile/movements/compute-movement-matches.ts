@@ -1,4 +1,4 @@
-import type { MatchLeg, MovementKind, MovementOutcomeName, MovementRecord } from "./movement-types.js";
+import { MOVEMENT_FLAGS, type MatchLeg, type MovementKind, type MovementOutcomeName, type MovementRecord } from "./movement-types.js";
 
 /** A record in the matcher's pool, with what it currently is and since when its SLA runs. */
 export type PoolRecord = { record: MovementRecord; current: MovementOutcomeName | null; currentAtMs: number | null };
@@ -17,6 +17,10 @@ export type ComputeMovementMatchesParameters = {
   windowMs: number;
   /** Per fee asset: the largest expected fee of a transaction (base units). */
   feeCeilings: Readonly<Record<string, bigint>>;
+  /** Per asset: an unexplained inflow below this (base units) is dust (flag `dust`, grouped per dust window). */
+  dustFloors?: Readonly<Record<string, bigint>>;
+  /** Length of a dust window in ms of block time (default 3,600,000). */
+  dustWindowMs?: number;
 };
 
 /** What became of a record: its outcome and, when matched, the leg. */
@@ -54,11 +58,14 @@ function sameParty(r: MovementRecord, leg: MatchLeg): boolean {
  * the SLA has run out, then `missing_on_chain`. A matched movement's fee (the transaction's, on its first
  * out leg only, so a batch's fee counts once) above the ceiling adds the flag `fee_above_ceiling`. An extra
  * outflow of a transaction a record explains, in an asset with a fee ceiling and at most that ceiling (Solana
- * rent for a new token account), is `matched` to that record with the flag `transaction_cost`.
+ * rent for a new token account), is `matched` to that record with the flag `transaction_cost`. An unexplained
+ * inflow below its asset's dust floor carries the flags `dust` and `dust_window:<start ms>`.
  */
 export function computeMovementMatches(p: ComputeMovementMatchesParameters): ComputeMovementMatchesReturnType {
   const byTx = new Map<string, PoolLeg[]>();
-  const byAmount = new Map<string, PoolLeg[]>();
+  // By (chain, asset, direction), then by exact amount: bigint Map keys compare by value, so no amount is
+  // turned into a string (that conversion was a large part of a million-record pass).
+  const byAmount = new Map<string, Map<bigint, PoolLeg[]>>();
   for (const l of p.legs) {
     if (l.leg.txid !== null) {
       const k = `${l.leg.chain}\u0000${l.leg.txid}`;
@@ -66,10 +73,12 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
       if (list) list.push(l);
       else byTx.set(k, [l]);
     }
-    const k = `${l.leg.chain}\u0000${l.leg.asset}\u0000${l.leg.direction}\u0000${l.leg.amount}`;
-    const list = byAmount.get(k);
+    const k = `${l.leg.chain}\u0000${l.leg.asset}\u0000${l.leg.direction}`;
+    let amounts = byAmount.get(k);
+    if (!amounts) byAmount.set(k, (amounts = new Map()));
+    const list = amounts.get(l.leg.amount);
     if (list) list.push(l);
-    else byAmount.set(k, [l]);
+    else amounts.set(l.leg.amount, [l]);
   }
   const taken = new Map<PoolLeg, string>();
   const records = [...p.records].sort((a, b) => a.record.timeMs - b.record.timeMs || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
@@ -104,7 +113,7 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     const r = pr.record;
     if (results.has(r.id)) continue;
     const direction = r.kind === "deposit" ? "in" : "out";
-    const list = byAmount.get(`${r.chain}\u0000${r.asset}\u0000${direction}\u0000${r.amount}`);
+    const list = byAmount.get(`${r.chain}\u0000${r.asset}\u0000${direction}`)?.get(r.amount);
     let best: PoolLeg | undefined;
     let bestDistance = Infinity;
     for (const l of list ?? []) {
@@ -147,6 +156,13 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     if (costOf !== undefined && ceiling !== undefined && l.leg.amount <= ceiling) return { leg: l.leg, outcome: "matched", recordId: costOf, flags: ["transaction_cost"] };
     const due = l.leg.final && p.nowMs - l.leg.seenAtMs >= p.graceMs;
     const outcome: MovementOutcomeName = !due ? "pending" : l.leg.direction === "out" ? "unexplained_outflow" : "unexplained_inflow";
+    const floor = p.dustFloors?.[l.leg.asset];
+    if (outcome === "unexplained_inflow" && floor !== undefined && l.leg.amount < floor) {
+      // Unsolicited dust (J4, and the bait of address poisoning): thousands of them are one incident per
+      // (chain, asset, window of block time), at info; the window start rides in the flags for the alert engine.
+      const windowMs = p.dustWindowMs ?? 3_600_000;
+      return { leg: l.leg, outcome, recordId: null, flags: [MOVEMENT_FLAGS.dust, `dust_window:${Math.floor(l.leg.blockTimeMs / windowMs) * windowMs}`] };
+    }
     return { leg: l.leg, outcome, recordId: null, flags: feeFlags(l.leg) };
   });
   return { records: records.map((pr) => results.get(pr.record.id)!), legs };

@@ -20,7 +20,8 @@ export type CreateMovementSinkParameters = {
  * stores runs a matching pass in the block's own transaction (a movement's outcome commits with its
  * block; measured latency is the transaction's), and a rollback marks every matched movement of the
  * removed blocks `reorged` (its record back in the pool until the movement reappears) in the rollback's
- * transaction. Register with addBlockEventSink.
+ * transaction; a wallet backfill (a wallet added late) runs a pass that also takes in its legs below the
+ * matcher's cursor. Register with addBlockEventSink.
  */
 export function createMovementSink(p: CreateMovementSinkParameters): BlockEventSink {
   const now = p.now ?? Date.now;
@@ -28,6 +29,9 @@ export function createMovementSink(p: CreateMovementSinkParameters): BlockEventS
     name: "movements",
     async onBlockApplied(db, store, e) {
       await matchMovementsIn(store, db, { settings: p.settings, chains: [e.chain], nowMs: now(), logger: p.logger });
+    },
+    async onWalletBackfilled(db, store, e) {
+      await matchMovementsIn(store, db, { settings: p.settings, chains: [e.chain], nowMs: now(), logger: p.logger, rescan: { chain: e.chain, fromHeight: e.fromHeight } });
     },
     async onBlocksRolledBack(db, store, e) {
       await markReorgedIn(store, db, { chain: e.chain, toHeight: e.toHeight, nowMs: now(), logger: p.logger });

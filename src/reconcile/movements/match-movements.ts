@@ -2,16 +2,18 @@ import { eq } from "drizzle-orm";
 import type { ResolvedMovements } from "../../lib/config.js";
 import type { Logger } from "../../lib/logger.js";
 import {
-  loadCurrentOutcomesByNameIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn, saveMovementCursorIn,
-  saveMovementOutcomesIn, saveMovementRecordsOpenIn, type Db, type LegWithTime, type MovementOutcomeInput, type MovementOutcomeRow, type Store,
+  loadCurrentOutcomesByNameIn, loadCurrentOutcomesIn, loadCurrentOutcomesInRangeIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn,
+  loadRecordCounterpartiesLikeIn, loadUnattributedOutflowsIn, saveMovementCursorIn, saveMovementOutcomesIn, saveMovementRecordsOpenIn,
+  type Db, type LegWithTime, type MovementOutcomeInput, type MovementOutcomeRow, type Store, type UnattributedOutflow,
 } from "../../store/index.js";
+import { computeAddressAffixes, computeLookAlike } from "./compute-look-alike.js";
 import { computeMovementMatches, type PoolLeg, type PoolRecord } from "./compute-movement-matches.js";
-import { OUTCOME_SEVERITY, type MatchLeg, type MovementKind, type MovementOutcomeName } from "./movement-types.js";
+import { MOVEMENT_FLAGS, OUTCOME_SEVERITY, type MatchLeg, type MovementOutcomeName } from "./movement-types.js";
 
 /** Leg outcomes that keep a leg in the matcher's pool (a record may still explain it). */
-const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow"] as const;
-/** The outcomes an open record's current row can have. */
-const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged"] as const;
+const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow", "unknown_counterparty"] as const;
+/** The outcomes an open record's current row can have (pending: back inside its SLA when a pass runs with an earlier clock). */
+const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged", "pending"] as const;
 /** Record outcomes that close a record. */
 const CLOSING: ReadonlySet<MovementOutcomeName> = new Set(["matched", "replaced", "amount_mismatch"]);
 
@@ -21,6 +23,11 @@ export type MatchMovementsParameters = {
   chains: readonly string[];
   nowMs: number;
   logger?: Logger;
+  /**
+   * Also take in legs at heights the matcher has passed, from `fromHeight` up to its cursor (a late-added
+   * wallet's backfilled history): legs a current outcome row already names are skipped.
+   */
+  rescan?: { chain: string; fromHeight: number };
 };
 
 export type MatchMovementsReturnType = { transitions: MovementOutcomeInput[]; newLegs: number; pooledRecords: number };
@@ -40,6 +47,11 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const finalized = new Map<string, number | null>();
   const legs = new Map<string, PoolLeg>();
   let newLegs = 0;
+  for (const chain of p.rescan ? [p.rescan.chain] : []) {
+    if (finalized.has(chain)) continue;
+    const [cursor] = await db.select().from(t.chainCursors).where(eq(t.chainCursors.chain, chain)).limit(1);
+    if (cursor) finalized.set(chain, cursor.finalizedHeight === null ? null : Number(cursor.finalizedHeight));
+  }
   for (const chain of p.chains) {
     const [cursor] = await db.select().from(t.chainCursors).where(eq(t.chainCursors.chain, chain)).limit(1);
     if (!cursor) continue;
@@ -53,6 +65,7 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     }
     await saveMovementCursorIn(store, db, { chain, height: Number(cursor.height) });
   }
+  if (p.rescan) newLegs += await rescanLegsIn(store, db, { ...p.rescan, nowMs: p.nowMs, finalizedHeight: finalized.get(p.rescan.chain) ?? null, legs });
   const pooled = [
     ...(await loadCurrentOutcomesByNameIn(store, db, { outcomes: POOLED_LEG_OUTCOMES, subjectPrefix: "leg:" })),
     // Custody-to-custody legs stay matchable by a late internal_transfer / sweep record within the window.
@@ -67,28 +80,41 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   }
 
   const open = await loadOpenMovementRecordsIn(store, db);
-  // An open record's current row, when it has one, is missing_on_chain or reorged (pending records have none,
+  // An open record's current row, when it has one, is missing_on_chain, reorged or pending (most pending records have none,
   // matched ones are closed): one indexed query instead of a lookup per open record.
   const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
+  // The stored row is the record (a superset of its fields): no copy per record.
   const records: PoolRecord[] = open.map((r) => {
-    const row = currentRecordRows.get(`record:${r.id}`);
-    return {
-      record: { id: r.id, kind: r.kind as MovementKind, chain: r.chain, asset: r.asset, amount: r.amount, counterparty: r.counterparty, txid: r.txid, timeMs: r.timeMs },
-      current: (row?.outcome as MovementOutcomeName | undefined) ?? null,
-      currentAtMs: row?.atMs ?? null,
-    };
+    const row = currentRecordRows.size ? currentRecordRows.get(`record:${r.id}`) : undefined;
+    return { record: r as unknown as PoolRecord["record"], current: (row?.outcome as MovementOutcomeName | undefined) ?? null, currentAtMs: row?.atMs ?? null };
   });
 
   const result = computeMovementMatches({
     records, legs: [...legs.values()], nowMs: p.nowMs, graceMs: p.settings.graceSeconds * 1000, slaMs: p.settings.slaSeconds * 1000,
-    windowMs, feeCeilings: p.settings.feeCeilings,
+    windowMs, feeCeilings: p.settings.feeCeilings, dustFloors: p.settings.dustFloors, dustWindowMs: (p.settings.dustWindowSeconds ?? 3600) * 1000,
   });
+  // J8: records no leg explains whose transaction left only an unexplained outflow (gas) on chain.
+  const unexplainedTx = result.records.filter((r) => r.record.txid !== null && r.record.kind !== "deposit" && !CLOSING.has(r.outcome)
+    && !currentRecordRows.get(`record:${r.record.id}`)?.flags.includes(MOVEMENT_FLAGS.failedOnChain));
+  const gasOnly = unexplainedTx.length ? await loadUnattributedOutflowsIn(store, db, { txids: unexplainedTx.map((r) => ({ chain: r.record.chain, txid: r.record.txid! })) }) : [];
+  const failed = computeFailedTransactions(unexplainedTx, gasOnly, p.settings.feeCeilings);
 
   const out: MovementOutcomeInput[] = [];
   const close: string[] = [];
   for (const r of result.records) {
     const prev = currentRecordRows.get(`record:${r.record.id}`);
     const prevName = (prev?.outcome as MovementOutcomeName | undefined) ?? "pending";
+    const gas = failed.get(r.record.id);
+    if (gas) {
+      // J8: the record's transaction is on chain and failed: missing_on_chain at once (no SLA to wait for: it will
+      // not confirm), naming the failed txid and block; its gas is a custody outflow the record explains.
+      r.outcome = "missing_on_chain";
+      r.leg = gas;
+      r.flags = [MOVEMENT_FLAGS.failedOnChain];
+      out.push({ ...legOutcome(gas, "matched", p.nowMs, [MOVEMENT_FLAGS.failedOnChain, MOVEMENT_FLAGS.transactionCost]), recordId: r.record.id });
+    } else if (prev?.flags.includes(MOVEMENT_FLAGS.failedOnChain) && !CLOSING.has(r.outcome)) {
+      continue; // still failed: a later transaction matching the record (a retry) replaces this
+    }
     if (prevName === r.outcome && (r.leg === null || prev?.blockHash === r.leg.blockHash)) continue;
     if (CLOSING.has(r.outcome)) close.push(r.record.id);
     out.push({
@@ -99,8 +125,21 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
       txid: r.leg?.txid ?? r.record.txid,
     });
   }
+  const lookAlikeChars = p.settings.lookAlikeChars ?? 4;
   for (const l of result.legs) {
     const prev = pooledRows.get(l.leg.subject);
+    if (l.outcome === "unexplained_outflow" && lookAlikeChars > 0 && l.leg.counterparty !== null) {
+      if (prev?.outcome === "unknown_counterparty") continue; // checked when it became unexplained
+      if (prev?.outcome !== "unexplained_outflow") {
+        // J5, address poisoning: an unexplained outflow to an address that shares its first and last characters
+        // with a counterparty the records know is not just unexplained: it names the address it imitates.
+        const looksLike = await findLookAlikeIn(store, db, { chain: l.leg.chain, address: l.leg.counterparty, chars: lookAlikeChars });
+        if (looksLike !== null) {
+          l.outcome = "unknown_counterparty";
+          l.flags = [...l.flags, `looks_like:${looksLike}`];
+        }
+      }
+    }
     if (l.recordId !== null) {
       // A leg that was pending or unexplained is now explained: its own subject says so (the incident resolves).
       // A transaction cost (rent) is written too: the outflow is accounted to its record, visibly.
@@ -110,10 +149,15 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     if (prev?.outcome === l.outcome) continue;
     out.push(legOutcome(l.leg, l.outcome, p.nowMs, l.flags));
   }
-  if (out.length) await saveMovementOutcomesIn(store, db, out);
+  // An open record's only possible current rows are OPEN_RECORD_OUTCOMES (the others close it): without
+  // one it has none to clear. Legs are always cleared (a transaction mined again after a reorg has a `reorged` row).
+  const isNew = (subject: string) => subject.startsWith("record:") && !currentRecordRows.has(subject);
+  if (out.length) await saveMovementOutcomesIn(store, db, out, { isNew });
   if (close.length) await saveMovementRecordsOpenIn(store, db, { ids: close, open: false });
   for (const o of out) {
-    if (o.outcome === "unexplained_outflow") {
+    if (o.outcome === "unknown_counterparty") {
+      p.logger?.error({ msg: "custody outflow to a look-alike of a known counterparty", chain: o.chain, block: o.height, txid: o.txid, asset: o.asset, amount: o.chainAmount?.toString(), counterparty: o.counterparty, looks_like: o.flags.find((f) => f.startsWith("looks_like:"))?.slice(11), subject: o.subject });
+    } else if (o.outcome === "unexplained_outflow") {
       p.logger?.error({ msg: "unexplained custody outflow", chain: o.chain, block: o.height, block_hash: o.blockHash, txid: o.txid, asset: o.asset, amount: o.chainAmount?.toString(), counterparty: o.counterparty, wallet_id: o.walletId, subject: o.subject });
     } else if (o.outcome === "amount_mismatch" || o.outcome === "missing_on_chain" || o.outcome === "unexplained_inflow") {
       p.logger?.warn({ msg: `movement ${o.outcome}`, chain: o.chain, block: o.height, txid: o.txid, asset: o.asset, record_id: o.recordId, subject: o.subject });
@@ -134,7 +178,7 @@ function legFields(leg: MatchLeg | null) {
 
 function legOutcome(leg: MatchLeg, outcome: MovementOutcomeName, nowMs: number, flags: string[]): MovementOutcomeInput {
   return {
-    subject: leg.subject, outcome, severity: OUTCOME_SEVERITY[outcome], recordId: null, kind: null, chain: leg.chain, asset: leg.asset,
+    subject: leg.subject, outcome, severity: flags.includes(MOVEMENT_FLAGS.dust) ? "info" : OUTCOME_SEVERITY[outcome], recordId: null, kind: null, chain: leg.chain, asset: leg.asset,
     amount: null, recordTimeMs: null, flags, atMs: nowMs, ...legFields(leg), counterparty: leg.counterparty, txid: leg.txid,
   };
 }
@@ -191,4 +235,67 @@ export function buildMatchLegs(rows: readonly LegWithTime[], p: { nowMs: number;
     });
   }
   return out;
+}
+
+/** The known counterparty of a chain's records an address imitates (see computeLookAlike), or null. */
+async function findLookAlikeIn(store: Store, db: Db, p: { chain: string; address: string; chars: number }): Promise<string | null> {
+  const a = computeAddressAffixes(p.address, p.chars);
+  if (!a) return null;
+  const known = await loadRecordCounterpartiesLikeIn(store, db, { chain: p.chain, address: p.address, head: a.prefix + a.head, tail: a.tail });
+  return computeLookAlike(p.address, known, p.chars);
+}
+
+/**
+ * Records whose transaction failed on chain (J8), with the gas leg that stands for it. The EVM indexer reads no
+ * receipts: a failed transaction from a custody wallet shows as an unexplained native outflow of its block that
+ * names that transaction as its only candidate and is gas-sized (at most the fee ceiling of its asset when one is
+ * configured; for a native withdrawal, less than the amount, which a success would have moved), with no value leg
+ * (the record did not match it). Only records no leg explains and of an outgoing kind are considered. Pure.
+ */
+export function computeFailedTransactions(
+  records: ReadonlyArray<{ record: { id: string; kind: string; chain: string; asset: string; amount: bigint; txid: string | null }; outcome: MovementOutcomeName }>,
+  gasOnly: readonly UnattributedOutflow[],
+  feeCeilings: Readonly<Record<string, bigint>>,
+): Map<string, MatchLeg> {
+  const out = new Map<string, MatchLeg>();
+  if (!gasOnly.length) return out;
+  const byTx = new Map<string, UnattributedOutflow>();
+  for (const u of gasOnly) if (u.candidates.length === 1) byTx.set(`${u.chain}\u0000${u.candidates[0]}`, u);
+  for (const r of records) {
+    if (r.record.txid === null || r.record.kind === "deposit" || CLOSING.has(r.outcome)) continue;
+    const u = byTx.get(`${r.record.chain}\u0000${r.record.txid}`);
+    if (!u) continue;
+    const gas = -u.delta;
+    const ceiling = feeCeilings[u.asset];
+    if (ceiling !== undefined ? gas > ceiling : r.record.asset === u.asset && gas >= r.record.amount) continue;
+    out.set(r.record.id, {
+      subject: `leg:${u.chain}:${r.record.txid}:gas`, chain: u.chain, height: u.height, blockHash: u.blockHash, blockTimeMs: u.blockTime * 1000,
+      txid: r.record.txid, position: -1, walletId: u.walletId, asset: u.asset, direction: "out", amount: gas, counterparty: null,
+      counterpartyWalletId: null, fee: gas, feeAsset: u.asset, seenAtMs: 0, final: false,
+    });
+  }
+  return out;
+}
+
+/**
+ * Takes in the legs at heights [fromHeight, the chain's movement cursor] that no current outcome row names
+ * (by block hash, wallet and position): a late-added wallet's backfilled history. Subjects are computed from
+ * every leg of those blocks, as the follow path does; one already held by another leg gets a `:w<wallet>:<position>` suffix.
+ */
+async function rescanLegsIn(store: Store, db: Db, p: {
+  chain: string; fromHeight: number; nowMs: number; finalizedHeight: number | null; legs: Map<string, PoolLeg>;
+}): Promise<number> {
+  const to = await loadMovementCursorIn(store, db, p.chain);
+  if (to === null || to < p.fromHeight) return 0;
+  const known = new Set((await loadCurrentOutcomesInRangeIn(store, db, { chain: p.chain, fromHeight: p.fromHeight, toHeight: to }))
+    .map((r) => `${r.blockHash}\u0000${r.walletId}\u0000${r.position}`));
+  const rows = await loadLegsIn(store, db, { chain: p.chain, afterHeight: p.fromHeight - 1, toHeight: to });
+  const fresh = buildMatchLegs(rows, { nowMs: p.nowMs, finalizedHeight: p.finalizedHeight })
+    .filter((l) => !known.has(`${l.blockHash}\u0000${l.walletId}\u0000${l.position}`));
+  const taken = await loadCurrentOutcomesIn(store, db, fresh.map((l) => l.subject));
+  for (const leg of fresh) {
+    const subject = taken.has(leg.subject) ? `${leg.subject}:w${leg.walletId}:${leg.position}` : leg.subject;
+    p.legs.set(subject, { leg: { ...leg, subject }, current: null });
+  }
+  return fresh.length;
 }

@@ -25,10 +25,12 @@ export type StoredMovementRecord = MovementRecord & { contentHash: string; sourc
 /**
  * Outcomes (issue 14, item 3), and `pending` (an item inside its grace period or SLA), `internal`
  * (custody to custody without a record: never an outflow), `replaced` (matched by attributes after
- * the record's txid was replaced on chain, e.g. an RBF fee bump).
+ * the record's txid was replaced on chain, e.g. an RBF fee bump), `unknown_counterparty` (an
+ * unexplained outflow to a look-alike of a known counterparty: address poisoning, TESTING.md J5).
  */
 export const MOVEMENT_OUTCOMES = [
   "matched", "replaced", "unexplained_outflow", "unexplained_inflow", "missing_on_chain", "amount_mismatch", "reorged", "internal", "pending",
+  "unknown_counterparty",
 ] as const;
 export type MovementOutcomeName = (typeof MOVEMENT_OUTCOMES)[number];
 
@@ -43,7 +45,19 @@ export const OUTCOME_SEVERITY: Record<MovementOutcomeName, "critical" | "error" 
   reorged: "warning",
   internal: "info",
   pending: "info",
+  unknown_counterparty: "critical",
 };
+
+/** Flags an outcome row can carry (`movement_outcomes.flags`, comma-joined). `looks_like:<address>` and `dust_window:<unix ms>` carry a value. */
+export const MOVEMENT_FLAGS = {
+  feeAboveCeiling: "fee_above_ceiling",
+  txidReplaced: "txid_replaced",
+  transactionCost: "transaction_cost",
+  /** An inflow below the asset's dust floor (J4): severity info, one alert incident per asset and dust window. */
+  dust: "dust",
+  /** A record whose transaction is on chain but failed (EVM status 0: only gas left custody, J8). */
+  failedOnChain: "failed_on_chain",
+} as const;
 
 /** A transfer leg as the matcher sees it: one custody movement of a block, with the fee of its transaction when it carries it. */
 export type MatchLeg = {

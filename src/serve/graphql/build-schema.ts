@@ -3,6 +3,7 @@ import { alertsSchema } from "./alerts-schema.js";
 import { balancesSchema } from "./balances-schema.js";
 import { chainsSchema } from "./chains-schema.js";
 import { checkpointsSchema } from "./checkpoints-schema.js";
+import { movementsSchema } from "./movements-schema.js";
 import { reservesSchema } from "./reserves-schema.js";
 import { snapshotsSchema } from "./snapshots-schema.js";
 import type { GraphqlContext, SchemaModule } from "./types.js";
@@ -12,7 +13,7 @@ import { walletsSchema } from "./wallets-schema.js";
  * The schema's modules, one per area. Checkpoints (issue 10) and alerts with `acknowledgeAlert`
  * (issue 11, scope alerts:write) are each one more module here.
  */
-export const SCHEMA_MODULES: readonly SchemaModule[] = [chainsSchema, walletsSchema, balancesSchema, reservesSchema, snapshotsSchema, checkpointsSchema, alertsSchema];
+export const SCHEMA_MODULES: readonly SchemaModule[] = [chainsSchema, walletsSchema, balancesSchema, reservesSchema, snapshotsSchema, checkpointsSchema, alertsSchema, movementsSchema];
 
 /** Builds the internal API's schema from its modules (a field defined twice is a bug: thrown). */
 export function buildSchema(modules: readonly SchemaModule[] = SCHEMA_MODULES): GraphQLSchema {

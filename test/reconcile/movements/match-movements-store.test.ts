@@ -8,7 +8,7 @@ import { createMovementSink } from "../../../src/reconcile/movements/create-move
 import { MovementRecordsInvalidError } from "../../../src/reconcile/movements/errors.js";
 import { importMovementRecords } from "../../../src/reconcile/movements/import-movement-records.js";
 import { matchMovementsIn } from "../../../src/reconcile/movements/match-movements.js";
-import { addBlockEventSink, loadMovementOutcomes, loadMovementRecords, rollbackTo, saveBlock, saveWallets, type Store, type TransferInput } from "../../../src/store/index.js";
+import { addBlockEventSink, loadMovementOutcomes, loadMovementRecords, rollbackTo, saveBlock, saveEvmReadsIn, saveWalletBackfill, saveWallets, type Store, type TransferInput } from "../../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../../helpers/stores.js";
 import { createAlertReaders } from "../../../src/alerts/create-alert-readers.js";
 import { createHealthMemory, evaluateHealthRules } from "../../../src/alerts/evaluate-health-rules.js";
@@ -16,7 +16,7 @@ import { loadAlerts } from "../../../src/alerts/load-alerts.js";
 import { buildAlertsConfig } from "../../alerts/alert-fixtures.js";
 import { BTC_ADDR, BTC_ADDR2, VALIDATION } from "./movement-fixtures.js";
 
-const SETTINGS: ResolvedMovements = { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: { BTC: 20_000n } };
+const SETTINGS: ResolvedMovements = { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: { BTC: 20_000n, ETH: 10n ** 16n }, dustFloors: { BTC: 1_000n }, dustWindowSeconds: 3600, lookAlikeChars: 4 };
 const T0 = Date.parse("2026-05-31T12:00:00Z");
 const tx = (n: number) => n.toString(16).padStart(64, "0");
 
@@ -213,5 +213,142 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     const rows = (await loadMovementOutcomes(store)).filter((r) => r.subject === "record:r-1");
     expect(rows.map((r) => [r.outcome, r.height, r.blockHash?.slice(0, 2)])).toEqual([["matched", 2, "a2"], ["reorged", 2, "a2"], ["matched", 3, "b3"]]);
     expect(rows.filter((r) => r.current)).toHaveLength(1);
+  });
+
+  it("J4 dust: hundreds of unsolicited inflows below the floor are unexplained_inflow (flag dust) and ONE info incident per asset and window", async () => {
+    const alerts = buildAlertsConfig({ rules: [{ name: "movements", type: "movement", severity: "warning" }] }).alerts;
+    const memory = createHealthMemory();
+    const evaluate = () => evaluateHealthRules(store, { alerts, now: () => now, readers: createAlertReaders(), memory });
+    const dust = (txid: string, n: number, amount = 546n): TransferInput => ({ walletId: n % 2 ? hot : cold, asset: "BTC", txid, position: n, direction: "in", amount, counterparty: null });
+    // Window [T0 - T0 % 1h, +1h): two blocks of 300 dust outputs each, and one real deposit nobody credited.
+    const w0 = Math.floor(T0 / 3_600_000) * 3_600_000;
+    await block(Array.from({ length: 300 }, (_, i) => dust(tx(100), i)), { timeMs: w0 + 60_000 });
+    await block([...Array.from({ length: 300 }, (_, i) => dust(tx(101), i)), dust(tx(102), 300, 5_000_000n)], { timeMs: w0 + 120_000 });
+    // The next window: 10 more.
+    await block(Array.from({ length: 10 }, (_, i) => dust(tx(103), i, 999n)), { timeMs: w0 + 3_600_000 + 1_000 });
+    now += 601_000;
+    await tick();
+    const rows = await loadMovementOutcomes(store, { currentOnly: true });
+    const dustRows = rows.filter((r) => r.flags.includes("dust"));
+    expect(dustRows).toHaveLength(610);
+    expect(dustRows.every((r) => r.outcome === "unexplained_inflow" && r.severity === "info")).toBe(true);
+    expect(new Set(dustRows.map((r) => r.flags.find((f) => f.startsWith("dust_window:"))))).toEqual(new Set([`dust_window:${w0}`, `dust_window:${w0 + 3_600_000}`]));
+    const real = rows.find((r) => r.txid === tx(102))!;
+    expect(real).toMatchObject({ outcome: "unexplained_inflow", severity: "warning", flags: [] });
+    // The engine reads 1,000 rows a round (1,222 were written: 611 pending, 611 transitions).
+    let raisedCount = 0;
+    for (let i = 0; i < 3; i++) raisedCount += await evaluate();
+    expect(raisedCount).toBe(3);
+    const raised = await loadAlerts(store);
+    const byKind = raised.map((a) => [a.severity, (a.values as { outcome: string }).outcome, a.summary.startsWith("unexplained_inflow: dust")]).sort();
+    expect(byKind).toEqual([["info", "unexplained_inflow", true], ["info", "unexplained_inflow", true], ["warning", "unexplained_inflow", false]]);
+    expect(new Set(raised.map((a) => a.incident_key)).size).toBe(3);
+    // A pass later changes nothing; a deposit record for one dust amount explains that one leg only.
+    await tick();
+    expect(await evaluate()).toBe(0);
+  });
+
+  it("J5 address poisoning: an unexplained outflow to a look-alike of a known counterparty is unknown_counterparty (critical), naming it", async () => {
+    await records([w("known-1", "0.01", BTC_ADDR)]);
+    await block([out(tx(200), 0, 1_000_000n, BTC_ADDR)]);
+    expect((await current())["record:known-1"]).toBe("matched");
+    // Same prefix, same first and last 4 characters after "bcrt1", different in the middle.
+    const fake = `${BTC_ADDR.slice(0, 9)}${"x".repeat(BTC_ADDR.length - 13)}${BTC_ADDR.slice(-4)}`;
+    expect(fake).not.toBe(BTC_ADDR);
+    await block([out(tx(201), 0, 1_000_000n, fake), out(tx(202), 0, 3_000_000n, BTC_ADDR2)]);
+    now += 601_000;
+    await tick();
+    const rows = Object.fromEntries((await loadMovementOutcomes(store, { currentOnly: true })).map((r) => [r.subject, r]));
+    expect(rows[`leg:btc:${tx(201)}:0`]).toMatchObject({ outcome: "unknown_counterparty", severity: "critical", counterparty: fake, flags: [`looks_like:${BTC_ADDR}`] });
+    // An address the records do not know and that imitates none: an ordinary unexplained outflow.
+    expect(rows[`leg:btc:${tx(202)}:0`]).toMatchObject({ outcome: "unexplained_outflow", flags: [] });
+    const before = (await loadMovementOutcomes(store)).length;
+    await tick();
+    expect((await loadMovementOutcomes(store)).length).toBe(before);
+    const alerts = buildAlertsConfig({ rules: [{ name: "poison", type: "movement", severity: "critical", outcomes: ["unknown_counterparty"] }] }).alerts;
+    expect(await evaluateHealthRules(store, { alerts, now: () => now, readers: createAlertReaders(), memory: createHealthMemory() })).toBe(1);
+    const [alert] = await loadAlerts(store);
+    expect(alert).toMatchObject({ severity: "critical", txids: [tx(201)] });
+    expect(alert!.values).toMatchObject({ outcome: "unknown_counterparty", counterparty: fake, looks_like: BTC_ADDR });
+    expect(alert!.summary).toContain(`looks like the known counterparty ${BTC_ADDR}`);
+    // A record that explains it (the platform did pay that address) resolves it.
+    await records([w("late-fake", "0.01", BTC_ADDR, { txid: tx(201) })]);
+    // It names the genuine address, the chain paid the look-alike: by txid that is amount_mismatch (critical) on the record, which now explains the leg.
+    expect(await current()).toMatchObject({ [`leg:btc:${tx(201)}:0`]: "matched", "record:late-fake": "amount_mismatch" });
+  });
+
+  it("J8: a withdrawal whose EVM transaction failed (only gas left custody) is missing_on_chain naming the txid; the gas is explained by the record; a retry replaces it", async () => {
+    const [eth] = await saveWallets(store, [{ chain: "eth", label: "eth-hot", kind: "address", address: `0x${"aa".repeat(20)}` }]);
+    const T = `0x${"f1".repeat(32)}`;
+    const user = `0x${"12".repeat(20)}`;
+    const ethTick = () => store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: ["eth"], nowMs: now }));
+    await importMovementRecords({ store, nowMs: () => now }, {
+      bytes: Buffer.from(JSON.stringify([{ id: "fail-1", kind: "withdrawal", chain: "eth", asset: "ETH", amount: "1.5", counterparty: user, txid: T, time: iso(now) }])),
+      format: "json", sourceName: "t", source: "http", validation: { ...VALIDATION, nowMs: now }, settings: SETTINGS, chains: ["eth"],
+    });
+    const ethBlock = async (h: number, within: (db: import("../../../src/store/index.js").Db) => Promise<void>, transfers: TransferInput[] = []) => {
+      await store.tx(async (db) => {
+        const { saveBlockIn } = await import("../../../src/store/index.js");
+        await saveBlockIn(store, db, {
+          block: { chain: "eth", height: h, hash: `0x${String(h).padStart(2, "0").repeat(32)}`, parentHash: `0x${String(h - 1).padStart(2, "0").repeat(32)}`, time: Math.floor(now / 1000) },
+          changes: [], transfers, finalizedHeight: h,
+        });
+        await within(db);
+      });
+    };
+    // The failed transaction: no value leg, the wallet's native change is the gas, attributed to nothing but naming T.
+    await ethBlock(1, (db) => saveEvmReadsIn(store, db, { chain: "eth", height: 1, blockHash: `0x${"01".repeat(32)}`, fullRead: false, silent: [], unattributed: [{ walletId: eth!.id, asset: "ETH", delta: -52_000_000_000_000n, candidates: [T] }] }));
+    await ethTick();
+    const rows = Object.fromEntries((await loadMovementOutcomes(store, { currentOnly: true })).map((r) => [r.subject, r]));
+    expect(rows["record:fail-1"]).toMatchObject({ outcome: "missing_on_chain", severity: "error", txid: T, height: 1, flags: ["failed_on_chain"], chainAmount: 52_000_000_000_000n });
+    expect(rows[`leg:eth:${T}:gas`]).toMatchObject({ outcome: "matched", recordId: "fail-1", direction: "out", chainAmount: 52_000_000_000_000n, flags: ["failed_on_chain", "transaction_cost"] });
+    // Stable: later passes write nothing, even after the SLA runs out.
+    const n = (await loadMovementOutcomes(store)).length;
+    now += 7_200_000;
+    await ethTick();
+    expect((await loadMovementOutcomes(store)).length).toBe(n);
+    // The platform retries with a new transaction that succeeds: the record is replaced (closed).
+    const T2 = `0x${"f2".repeat(32)}`;
+    await ethBlock(2, async () => {}, [{ walletId: eth!.id, asset: "ETH", txid: T2, position: 2 ** 32, direction: "out", amount: 1_500_000_000_000_000_000n, counterparty: user, counterpartyWalletId: null }]);
+    await ethTick();
+    expect((await loadMovementOutcomes(store, { currentOnly: true })).find((r) => r.subject === "record:fail-1")).toMatchObject({ outcome: "replaced", txid: T2 });
+  });
+
+  it("a missing_on_chain record stays in the pool: its late movement matches it and resolves the incident", async () => {
+    const alerts = buildAlertsConfig({ rules: [{ name: "missing", type: "movement", severity: "error", outcomes: ["missing_on_chain"] }] }).alerts;
+    const memory = createHealthMemory();
+    const evaluate = () => evaluateHealthRules(store, { alerts, now: () => now, readers: createAlertReaders(), memory });
+    await records([w("slow-1", "0.25", BTC_ADDR)]);
+    now += 3_600_000;
+    await tick();
+    expect(await current()).toEqual({ "record:slow-1": "missing_on_chain" });
+    expect(await evaluate()).toBe(1);
+    await block([out(tx(300), 0, 25_000_000n, BTC_ADDR)], { timeMs: now });
+    expect(await current()).toEqual({ "record:slow-1": "matched" });
+    expect(await evaluate()).toBe(1);
+    expect((await loadAlerts(store)).map((a) => a.status).sort()).toEqual(["firing", "resolved"]);
+  });
+
+  it("a late-added wallet's backfilled legs at heights the matcher has passed are matched", async () => {
+    await block([out(tx(400), 0, 1_000_000n, BTC_ADDR)]);
+    await block([]);
+    await block([]);
+    const [late] = await saveWallets(store, [{ chain: "btc", label: "late", kind: "address", address: "late-addr" }]);
+    await records([w("from-late", "0.02", BTC_ADDR2, { time: iso(now), txid: tx(401) }), w("hot-1", "0.01", BTC_ADDR, { txid: tx(400) })]);
+    expect(await current()).toEqual({ "record:hot-1": "matched", [`leg:btc:${tx(400)}:0`]: "matched" }); // from-late: open, inside its SLA (no row)
+    await saveWalletBackfill(store, {
+      chain: "btc", walletId: late!.id, expectCursor: { height: 3, hash: hashes[3]! }, exactFrom: 1, source: "rescan",
+      changes: [{ height: 2, blockHash: hashes[2]!, txid: tx(401), asset: "BTC", delta: -2_000_000n }],
+      transfers: [
+        { walletId: late!.id, asset: "BTC", txid: tx(401), position: 0, direction: "out", amount: 2_000_000n, counterparty: BTC_ADDR2, counterpartyWalletId: null, height: 2, blockHash: hashes[2]! },
+        { walletId: late!.id, asset: "BTC", txid: tx(402), position: 1, direction: "out", amount: 9_000_000n, counterparty: BTC_ADDR2, counterpartyWalletId: null, height: 2, blockHash: hashes[2]! },
+      ],
+    });
+    expect(await current()).toEqual({ "record:from-late": "matched", "record:hot-1": "matched", [`leg:btc:${tx(400)}:0`]: "matched", [`leg:btc:${tx(402)}:0`]: "pending" });
+    expect((await loadMovementOutcomes(store, { currentOnly: true })).find((r) => r.subject === "record:from-late")).toMatchObject({ height: 2, walletId: late!.id, txid: tx(401) });
+    // Idempotent: a second pass over the same range takes nothing in twice.
+    const n = (await loadMovementOutcomes(store)).length;
+    await store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: ["btc"], nowMs: now, rescan: { chain: "btc", fromHeight: 1 } }));
+    expect((await loadMovementOutcomes(store)).length).toBe(n);
   });
 });
