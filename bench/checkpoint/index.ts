@@ -1,6 +1,6 @@
 // Checkpoint creation at scale (issue 10's benchmark): W custody wallets across three chains (Bitcoin,
 // EVM, Solana), R balance-change rows, one snapshot; prints per-phase milliseconds of createCheckpoint
-// (anchors, reserves, document, signature, save) on SQLite and on Postgres.
+// (anchors, reserves, window minimum, document, signature, save) on SQLite and on Postgres.
 //
 //   npm run bench:checkpoint                          # 100,000 wallets, 2,000,000 rows (the default, see below)
 //   BENCH_ROWS=10000000 npm run bench:checkpoint      # the issue's 10M rows
@@ -99,7 +99,7 @@ async function run(kind: string): Promise<void> {
     const f = (ms: number | undefined) => `${(ms ?? 0).toFixed(1)} ms`;
     console.log(
       `${kind.padEnd(8)} wallets ${WALLETS}, balance rows ${Number(n)}, seed ${(seedMs / 1000).toFixed(1)} s | checkpoint ${r.stored.seq} (${r.stored.status}) total ${f(total)}: ` +
-        `anchors ${f(timings.anchors)}, reserves ${f(timings.reserves)}, document ${f(timings.document)}, signature ${f(timings.signature)}, save ${f(timings.save)}`,
+        `anchors ${f(timings.anchors)}, reserves ${f(timings.reserves)}, window minimum ${f(timings.window)}, document ${f(timings.document)}, signature ${f(timings.signature)}, save ${f(timings.save)}`,
     );
   } finally {
     await store.close();

@@ -1,8 +1,9 @@
 import { canonicalizeJson } from "./canonicalize-json.js";
 import { computeCoverageBps } from "./compute-coverage.js";
 import { computeDigest } from "./compute-digest.js";
-import { CHECKPOINT_TYPE, CHECKPOINT_VERSION, type SignedCheckpoint } from "./checkpoint-document.js";
+import { CHECKPOINT_TYPE, CHECKPOINT_VERSIONS, WINDOW_DRESSING, type SignedCheckpoint } from "./checkpoint-document.js";
 import { CheckpointVerifyError } from "./errors.js";
+import { checkWindowFigures } from "./check-window-figures.js";
 import { computeJwkThumbprint, verifyBytes } from "./signing-key.js";
 
 /** A published key (JWKS entry): RFC 8037 OKP key plus its validity window (`nbf`, `exp`: unix seconds; exp optional). */
@@ -53,7 +54,7 @@ export function verifyCheckpoints(files: readonly CheckpointFile[], p: { jwks?: 
     if (body !== canonical) fail("(file)", "not in RFC 8785 canonical form: a member reordered, whitespace added or a value re-encoded");
     const d = c.document;
     if (d.type !== CHECKPOINT_TYPE) fail("document.type", `expected "${CHECKPOINT_TYPE}"`);
-    if (d.version !== CHECKPOINT_VERSION) fail("document.version", `unsupported version ${JSON.stringify(d.version)} (this verifier reads ${CHECKPOINT_VERSION})`);
+    if (!CHECKPOINT_VERSIONS.includes(d.version)) fail("document.version", `unsupported version ${JSON.stringify(d.version)} (this verifier reads ${CHECKPOINT_VERSIONS.join(", ")})`);
     if (!Number.isSafeInteger(d.seq) || d.seq < 1) fail("document.seq", "not a positive integer");
     const digest = computeDigest(canonicalizeJson(d));
     if (c.digest !== digest) fail("digest", `does not match the document (SHA-256 of its canonical bytes is ${digest})`);
@@ -77,6 +78,10 @@ export function verifyCheckpoints(files: readonly CheckpointFile[], p: { jwks?: 
       if (a.reserves !== reserves.toString()) fail(`document.assets[${i}].reserves`, "is not the sum of its backing lines");
       const cov = computeCoverageBps(reserves, BigInt(a.liabilities));
       if (a.coverageBps !== (cov === null ? null : cov.toString())) fail(`document.assets[${i}].coverageBps`, "does not follow from reserves and liabilities");
+      if (d.version === 2) {
+        const problem = checkWindowFigures(a, reserves, (d.flags ?? []).some((f) => f.type === WINDOW_DRESSING && f.asset === a.asset));
+        if (problem) fail(`document.assets[${i}].window`, problem);
+      }
     });
     if (prev) {
       if (d.seq !== prev.seq + 1) fail("document.seq", `is ${d.seq}, expected ${prev.seq + 1}: a checkpoint is missing or the files are out of order`);
