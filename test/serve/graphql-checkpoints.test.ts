@@ -31,7 +31,8 @@ function configInput(p: { sqlitePath: string; apiKeys: unknown[] }): ConfigInput
   return {
     store: { sqlitePath: p.sqlitePath },
     serve: { apiKeys: p.apiKeys as never, rateLimitPerSecond: 100_000, rateLimitBurst: 100_000 },
-    chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"] }, eth: { chain: "anvil", rpc: ["http://127.0.0.1:1"] } },
+    // Windows small enough that both snapshots' windows are final at the heights below (btc 15 + 3, eth 30 + 5).
+    chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"], windowBlocks: 3 }, eth: { chain: "anvil", rpc: ["http://127.0.0.1:1"], windowBlocks: 5 } },
     assets: {
       BTC_btc: { chain: "btc", native: true, decimals: 8, backs: "BTC" },
       ETH_eth: { chain: "eth", native: true, decimals: 18, backs: "ETH" },
