@@ -77,7 +77,7 @@ describe("checkpoints against bcoin regtest and anvil", () => {
     });
 
   async function indexOnce(config: ResolvedConfig, store: Store, kind: StoreKind) {
-    for (const chainKey of ["btc", "eth"]) {
+    for (const chainKey of Object.keys(config.chains)) {
       const ix = createIndexer({ config, chainKey, store, logger: quiet });
       try {
         await ix.run({ once: true });

@@ -7,7 +7,7 @@ import { importSnapshot } from "../../src/liabilities/import-snapshot.js";
 import { resolveConfig, resolveSnapshotAssets, type ConfigInput, type ResolvedConfig } from "../../src/lib/config.js";
 import { canonicalizeJson } from "../../src/reconcile/canonicalize-json.js";
 import { buildJwks } from "../../src/reconcile/build-jwks.js";
-import { createCheckpoint } from "../../src/reconcile/create-checkpoint.js";
+import { createCheckpoint, loadCheckpointReadiness } from "../../src/reconcile/create-checkpoint.js";
 import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
 import { runCheckpointRound } from "../../src/reconcile/follow-checkpoints.js";
@@ -103,6 +103,7 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(err.code).toBe("CHECKPOINT__NOT_FINALIZED");
     expect(err.shortMessage).toContain("Not every chain has finalized");
     expect(err.metaMessages.join("\n")).toContain("btc: finalized 10");
+    expect(await loadCheckpointReadiness({ store, config: cfg }, { snapshotId: "snap-1" })).toEqual({ state: "waiting", chains: [{ chain: "btc", finalized: 10 }, { chain: "eth", finalized: 20 }] });
   });
 
   it("provisional while the window after an anchor is not final: nothing is signed, --no-wait names the chain and heights", async () => {
@@ -117,6 +118,8 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(round.created).toEqual([]);
     expect(round.provisional).toEqual([{ snapshotId: "snap-1", chains: [{ chain: "btc", anchorHeight: 10, windowEnd: 16, finalized: 15 }] }]);
     expect(await loadCheckpoints(store)).toEqual([]);
+    // What `checkpoint list` shows for it, read without writing.
+    expect(await loadCheckpointReadiness({ store, config: cfg }, { snapshotId: "snap-1" })).toEqual({ state: "provisional", chains: [{ chain: "btc", anchorHeight: 10, windowEnd: 16, finalized: 15 }] });
   });
 
   let firstBytes = "";
