@@ -190,7 +190,7 @@ describe.each(STORE_KINDS)("GraphQL checkpoints, coverage, reserves and their me
       expect(r.total.value).toBe(entry.reserves);
       expect(r.chains.map((c: any) => ({
         chain: c.chain, chainAsset: c.chainAsset, decimals: c.amount.decimals, amount: c.amount.value, scaled: c.scaled.value, remainder: c.remainder.value, wallets: c.wallets,
-      }))).toEqual(entry.backing);
+      }))).toEqual(entry.backing.map(({ window: _w, ...b }) => b)); // the reserve window is the checkpoint's own, not a reserves figure
       for (const c of r.chains) expect(c.atHeight).toBe(cp1.document.anchors.find((a) => a.chain === c.chain)!.height);
     }
     // The figures themselves (a wrong sum or scaling fails here even if checkpoints shared the bug).
