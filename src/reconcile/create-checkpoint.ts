@@ -216,10 +216,9 @@ async function readAnchoredReserves(ctx: Pick<CreateCheckpointContext, "store" |
       // The window after the anchor must be final before anything is read or signed: until then an outflow
       // right after the anchor could still appear (or be reorganised), so the checkpoint is provisional.
       const windowBlocks = resolveWindowBlocks(chain);
-      if (waiting.length || finalized! < choice.height + windowBlocks) {
-        if (finalized! < choice.height + windowBlocks) open.push({ chain: key, anchorHeight: choice.height, windowEnd: choice.height + windowBlocks, finalized: finalized! });
-        continue;
-      }
+      if (finalized! < choice.height + windowBlocks) open.push({ chain: key, anchorHeight: choice.height, windowEnd: choice.height + windowBlocks, finalized: finalized! });
+      // Nothing will be signed this time: skip the reads of the remaining chains (their anchors still say what they wait for).
+      if (waiting.length || open.length) continue;
       const maxSkew = chain.maxAnchorSkewSeconds ?? DEFAULT_MAX_ANCHOR_SKEW_SECONDS[kind];
       const skew = p.asOf - choice.ruleTime;
       const anchor: AnchorEntry = {
