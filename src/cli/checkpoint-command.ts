@@ -69,7 +69,7 @@ export function registerCheckpointCommands(program: Command) {
             r.state === "unavailable" ? r.problem :
             r.state === "provisional" ? r.chains.map((c) => `${c.chain}@${c.anchorHeight} window to ${c.windowEnd}, finalized ${c.finalized}`).join("; ")
             : r.state === "waiting" ? r.chains.map((c) => `${c.chain} finalized ${c.finalized ?? "nothing"}, no final block after the snapshot's time`).join("; ")
-            : "ready: the next `checkpoint create` or `start` round signs it";
+            : "the next `checkpoint create` or `start` round signs it";
           process.stdout.write(`   -  ${r.state.padEnd(12)} snapshot ${s.snapshotId}  ${detail}\n`);
         }
       } finally {
@@ -111,7 +111,7 @@ export function registerCheckpointCommands(program: Command) {
       const jwks: Jwks | undefined = o.jwks === undefined ? undefined : parseJwks(o.jwks, read(o.jwks));
       const files: CheckpointFile[] = names.map((name) => ({ name, text: read(name) }));
       const r = verifyCheckpoints(files, { jwks });
-      for (const c of r.checked) process.stdout.write(`ok ${c.name}: checkpoint ${c.seq} ${c.status}, ${c.digest}, signed by ${c.kid}\n`);
+      for (const c of r.checked) process.stdout.write(`ok ${c.name}: checkpoint ${c.seq} ${c.status}, ${c.digest}, signed by ${c.kid}${c.flags.length ? `; FLAGGED ${c.flags.join(", ")}` : ""}\n`);
       if (!r.keysPinned) process.stderr.write("note: no --jwks given: signatures were checked against the key each file names, not against the published keys\n");
     });
 
@@ -139,7 +139,10 @@ export function formatCheckpoint(c: SignedCheckpoint): string[] {
     ...(d.flags ?? []).flatMap((f) => {
       const asset = d.assets.find((a) => a.asset === f.asset);
       const fmt = (v: string) => (asset ? formatUnits(BigInt(v), asset.decimals) : v);
-      const move = (m: (typeof f.inflows)[number]) => `${m.chain} ${m.wallet} ${m.chainAsset} ${m.amount} at ${m.height}${m.txid ? ` tx ${m.txid}` : ""}`;
+      const move = (m: (typeof f.inflows)[number]) => {
+        const decimals = asset?.backing.find((b) => b.chain === m.chain && b.chainAsset === m.chainAsset)?.decimals;
+        return `${m.chain} ${m.wallet} ${decimals === undefined ? m.amount : formatUnits(BigInt(m.amount), decimals)} ${m.chainAsset} at ${m.height}${m.txid ? ` tx ${m.txid}` : ""}`;
+      };
       return [
         `  FLAG ${f.type} ${f.asset}: reserves rose ${fmt(f.riseBefore)} before the anchors and fell ${fmt(f.dropAfter)} after them (threshold ${formatUnits(BigInt(f.thresholdBps), 2)}% of ${fmt(f.reserves)})`,
         ...f.inflows.map((m) => `    in  ${move(m)}`),

@@ -14,8 +14,8 @@ export type Jwks = { keys: JwksKey[] };
 export type CheckpointFile = { name: string; text: string };
 
 export type VerifyCheckpointsReturnType = {
-  /** Per file, in the order given: seq, digest, status, kid. */
-  checked: Array<{ name: string; seq: number; digest: string; status: string; kid: string }>;
+  /** Per file, in the order given: seq, digest, status, kid, and (version 2) its flags as "<type> <asset>". */
+  checked: Array<{ name: string; seq: number; digest: string; status: string; kid: string; flags: string[] }>;
   /** Whether the signatures were checked against a JWKS (else only against the key named in each file). */
   keysPinned: boolean;
 };
@@ -87,7 +87,7 @@ export function verifyCheckpoints(files: readonly CheckpointFile[], p: { jwks?: 
       if (d.seq !== prev.seq + 1) fail("document.seq", `is ${d.seq}, expected ${prev.seq + 1}: a checkpoint is missing or the files are out of order`);
       if (d.previousDigest !== prev.digest) fail("document.previousDigest", `does not match the digest of checkpoint ${prev.seq}`);
     } else if (d.seq === 1 && d.previousDigest !== null) fail("document.previousDigest", "checkpoint 1 has no predecessor: must be null");
-    checked.push({ name: f.name, seq: d.seq, digest, status: String(d.status), kid: s.kid });
+    checked.push({ name: f.name, seq: d.seq, digest, status: String(d.status), kid: s.kid, flags: (Array.isArray(d.flags) ? d.flags : []).map((x) => `${x.type} ${x.asset}`) });
     prev = { seq: d.seq, digest };
   }
   return { checked, keysPinned: p.jwks !== undefined };

@@ -153,6 +153,7 @@ describe("backstop checkpoint verify (spawned, no store, no network)", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split("\n")).toHaveLength(3);
+    expect(r.stdout).toContain(`checkpoint 3 covered, ${mixed[2]!.digest}, signed by ${key.jwk.kid}; FLAGGED window_dressing BTC\n`);
     // The signer's own key, but the flag removed: the figures say window dressing, the flags do not.
     const hidden = structuredClone(mixed[2]!.document);
     hidden.flags = [];
