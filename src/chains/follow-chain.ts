@@ -250,7 +250,8 @@ export function createFollower(ctx: IndexerContext, adapter: ChainAdapter, opts:
   async function commit(blocks: readonly DecodedBlock[], head: ChainHead, recordedFinalized: number | null): Promise<number | null> {
     const last = blocks[blocks.length - 1]!.save.block;
     const finalizedAfter = Math.max(recordedFinalized ?? -1, Math.min(head.finalized, last.height));
-    // Kept: the header window, everything above the recorded finalized height (a rollback may walk there), pins.
+    // Kept: the header window, everything above the recorded finalized height (a rollback may walk there),
+    // headers younger than headerRetentionSeconds (a late snapshot's anchor), pins.
     const keepFrom = finalizedAfter < 0 ? null : Math.min(last.height - chain.headerWindow + 1, finalizedAfter);
     try {
       await store.tx(async (db) => {
@@ -258,7 +259,7 @@ export function createFollower(ctx: IndexerContext, adapter: ChainAdapter, opts:
           await saveBlockIn(store, db, { ...b.save, finalizedHeight: head.finalized >= 0 ? head.finalized : undefined });
           await b.within?.(db);
         }
-        if (keepFrom !== null && keepFrom > 0) await pruneHeadersIn(store, db, { chain: key, below: keepFrom });
+        if (keepFrom !== null && keepFrom > 0) await pruneHeadersIn(store, db, { chain: key, below: keepFrom, olderThan: last.time - chain.headerRetentionSeconds });
       });
     } catch (err) {
       await reloadState().catch(() => undefined);

@@ -39,6 +39,11 @@ const chainSchema = z
     startHeight: z.number().int().min(0).optional(),
     /** Recent block headers kept for reorg detection. Default max(finalityDepth * 2, 100). */
     headerWindow: z.number().int().min(1).optional(),
+    /**
+     * Headers younger than this (by block time, against the newest stored block) are kept too: a snapshot
+     * imported up to this long after its time can still be anchored. Default 86400 (a day).
+     */
+    headerRetentionSeconds: z.number().int().min(0).optional(),
     /** EVM: read every (wallet, asset) every N blocks (catches what emits no event). Default 100. */
     snapshotInterval: z.number().int().min(1).optional(),
     /** EVM: Multicall3 address when not the canonical one. */
@@ -247,6 +252,7 @@ export type ResolvedChain = Omit<z.output<typeof chainSchema>, "rpc"> & {
   pollIntervalMs: number;
   rpcTimeoutMs: number;
   headerWindow: number;
+  headerRetentionSeconds: number;
 };
 export type ResolvedAsset = z.output<typeof assetSchema> & { id: string; symbol: string };
 export type ResolvedWallet = z.output<typeof walletSchema> & { gapLimit: number };
@@ -378,6 +384,7 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       pollIntervalMs: ch.pollIntervalMs ?? 2000,
       rpcTimeoutMs: ch.rpcTimeoutMs ?? 10_000,
       headerWindow: ch.headerWindow ?? Math.max(finalityDepth * 2, 100),
+      headerRetentionSeconds: ch.headerRetentionSeconds ?? 86_400,
     };
   }
 

@@ -90,7 +90,9 @@ export function buildCheckpointDocument(p: BuildCheckpointDocumentParameters): C
   else if (discrepancies.length) status = "discrepancy";
   else if (assets.some((a) => a.status === "breach")) status = "breach";
 
-  const entries = p.chains.flatMap((c) => c.addressEntries.map((e) => `${c.anchor.caip2} ${e}`)).sort(cmp);
+  // sort() without a comparator orders strings by UTF-16 code units, the order cmp gives, without a JS call per
+  // comparison (100,000 addresses: a third of the document phase).
+  const entries = p.chains.flatMap((c) => c.addressEntries.map((e) => `${c.anchor.caip2} ${e}`)).sort();
   return {
     type: CHECKPOINT_TYPE,
     version: v2 ? 2 : 1,

@@ -306,6 +306,16 @@ export type StoredBalance = { walletId: number; label: string; asset: string; am
  */
 export async function loadBalances(store: Store, p: { chain: string; atHeight?: number; walletId?: number }): Promise<StoredBalance[]> {
   const { t } = store;
+  if (p.atHeight === undefined) {
+    // At the cursor: latest_balances (migration 12) holds each pair's last row; no scan of the history.
+    const rows = await store.raw(
+      `SELECT l.wallet_id, w.label, l.asset, l.balance_after, l.height, b.block_hash FROM latest_balances l
+         JOIN wallets w ON w.id = l.wallet_id JOIN balance_changes b ON b.id = l.change_id
+       WHERE l.chain = ?${p.walletId !== undefined ? " AND l.wallet_id = ?" : ""} ORDER BY w.label, l.asset`,
+      p.walletId !== undefined ? [p.chain, p.walletId] : [p.chain],
+    );
+    return rows.map((r) => ({ walletId: Number(r.wallet_id), label: String(r.label), asset: String(r.asset), amount: BigInt(String(r.balance_after)), height: Number(r.height), blockHash: String(r.block_hash) }));
+  }
   const conds = [eq(t.balanceChanges.chain, p.chain)];
   if (p.atHeight !== undefined) conds.push(lte(t.balanceChanges.height, p.atHeight));
   if (p.walletId !== undefined) conds.push(eq(t.balanceChanges.walletId, p.walletId));

@@ -25,15 +25,17 @@ export async function loadHeaderPins(store: Store, p: { chain: string }): Promis
 }
 
 /**
- * Deletes a chain's headers below `below`, except pinned ones (inside the caller's transaction). Balances
+ * Deletes a chain's headers below `below` (and older than `olderThan`), except pinned ones (inside the caller's transaction). Balances
  * at a pruned height stay readable (they need the balance rows, not the header); only the block hash at
  * that exact height is no longer known.
  */
-export async function pruneHeadersIn(store: Store, db: Db, p: { chain: string; below: number }): Promise<void> {
-  // One range delete on the (chain, height) primary key; pins are a handful of rows per chain.
+export async function pruneHeadersIn(store: Store, db: Db, p: { chain: string; below: number; olderThan?: number }): Promise<void> {
+  // One range delete on the (chain, height) primary key; pins are a handful of rows per chain. `olderThan`
+  // (unix s): headers at or after that block time stay, so a snapshot imported late can still be anchored.
+  const young = p.olderThan === undefined ? sql`` : sql` AND time < ${p.olderThan}`;
   await db
     .delete(store.t.blockHeaders)
-    .where(sql`chain = ${p.chain} AND height < ${p.below} AND NOT EXISTS (SELECT 1 FROM header_pins p WHERE p.chain = block_headers.chain AND p.height = block_headers.height)`);
+    .where(sql`chain = ${p.chain} AND height < ${p.below}${young} AND NOT EXISTS (SELECT 1 FROM header_pins p WHERE p.chain = block_headers.chain AND p.height = block_headers.height)`);
 }
 
 /** The chain's first indexed height (its `first` pin), or undefined before the first block. */

@@ -4,23 +4,24 @@ import { computeWalletCounted, type WalletSource, type WalletStateName, type Wal
 /** Every wallet of a chain at a height, whether it counts there, and the counted ones' exact balances (base units). */
 export type ReservesAt = {
   wallets: WalletStatus[];
-  /** walletId → asset → balance at the height (absent: 0). Only counted wallets. */
+  /** walletId → asset → balance at the height (absent: 0). Only counted wallets. (`wallets` is in no particular order.) */
   balances: Map<number, Map<string, bigint>>;
 };
 
 /**
  * The exact balance of every counted wallet of a chain at `height` (the balance after each
- * (wallet, asset)'s last change at or below it), in one statement over balance_changes, and every
+ * (wallet, asset)'s last change at or below it), from latest_balances and balance_changes, and every
  * wallet's lifecycle state at that height (computeWalletCounted: pending and removed wallets are not
  * counted, with their reason). Call inside Store.read so the states and balances are one snapshot.
  */
 export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: number; assets: readonly string[] }): Promise<ReservesAt> {
   // loadWalletStates' rules (computeWalletCounted; no state row: pending), in one raw statement: at 100,000
-  // wallets the query builder's row mapping cost more than the balance seeks.
+  // wallets the query builder's row mapping cost more than the balance seeks. Unordered: sorting 100,000 labels
+  // under Postgres' collation spilled to disk, and every consumer sorts what it publishes.
   const stateRows = await q.raw(
     `SELECT w.id, w.chain, w.label, w.kind, w.address, w.descriptor, s.state, s.reason, s.birthday, s.exact_from, s.source, s.active_height, s.removed_height,
        CASE WHEN s.wallet_id IS NULL THEN 0 ELSE 1 END AS has_state
-     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id WHERE w.chain = ? ORDER BY w.label`,
+     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id WHERE w.chain = ?`,
     [p.chain],
   );
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -40,22 +41,23 @@ export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: n
   });
   const counted = new Set(wallets.filter((w) => w.counted).map((w) => w.walletId));
   const balances = new Map<number, Map<string, bigint>>();
-  // One index seek per (wallet, asset) on balance_changes_wallet (chain, wallet_id, asset, height): the cost
-  // grows with the number of wallets, not with the history's length (a window over every row did not).
-  for (const asset of p.assets) {
-    const rows = await q.raw(
-      `SELECT w.id AS wallet_id, (SELECT b.balance_after FROM balance_changes b
-         WHERE b.chain = w.chain AND b.wallet_id = w.id AND b.asset = ? AND b.height <= ? ORDER BY b.height DESC, b.id DESC LIMIT 1) AS balance_after
-       FROM wallets w WHERE w.chain = ?`,
-      [asset, p.height, p.chain],
-    );
-    for (const r of rows) {
-      const id = Number(r.wallet_id);
-      if (!counted.has(id) || r.balance_after == null) continue;
-      let m = balances.get(id);
-      if (!m) balances.set(id, (m = new Map()));
-      m.set(asset, BigInt(String(r.balance_after)));
-    }
+  // One scan of latest_balances (migration 12) for the chain; a pair whose latest change is above the height
+  // is read with one index seek on balance_changes_wallet (chain, wallet_id, asset, height). Near the
+  // finalized tip, where `start` anchors a new snapshot's checkpoint, that is a handful of seeks.
+  const assets = new Set(p.assets);
+  const rows = await q.raw(
+    `SELECT l.wallet_id, l.asset, CASE WHEN l.height <= ? THEN l.balance_after ELSE (SELECT b.balance_after FROM balance_changes b
+       WHERE b.chain = l.chain AND b.wallet_id = l.wallet_id AND b.asset = l.asset AND b.height <= ? ORDER BY b.height DESC, b.id DESC LIMIT 1) END AS balance_after
+     FROM latest_balances l WHERE l.chain = ?`,
+    [p.height, p.height, p.chain],
+  );
+  for (const r of rows) {
+    const id = Number(r.wallet_id);
+    const asset = String(r.asset);
+    if (!counted.has(id) || r.balance_after == null || !assets.has(asset)) continue;
+    let m = balances.get(id);
+    if (!m) balances.set(id, (m = new Map()));
+    m.set(asset, BigInt(String(r.balance_after)));
   }
   return { wallets, balances };
 }

@@ -382,7 +382,8 @@ async function checkSchema(store: Store): Promise<void> {
     "full_reads", "silent_changes", "unattributed_changes",
     "checkpoints", "checkpoint_anchors", "live_coverage",
     "alert_incidents", "alerts", "alert_outbox", "alert_sinks",
-    "movement_records", "movement_outcomes", "movement_cursors"];
+    "movement_records", "movement_outcomes", "movement_cursors",
+    "latest_balances"];
   const rows =
     store.dialect === "sqlite"
       ? await store.raw("SELECT name FROM sqlite_master WHERE type = 'table'")

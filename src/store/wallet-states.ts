@@ -107,7 +107,8 @@ export type SyncWalletStatesParameters = {
  *   wallet is `active`;
  * - a removed wallet configured again: `pending` (its history since removal is rebuilt by a backfill);
  * - an active or pending wallet no longer configured: `removed` at the cursor (its history stays);
- * - a pending wallet: its reason refreshed.
+ * - a pending wallet: its reason refreshed;
+ * - a stored wallet with no state that the config does not list: `removed` before any height.
  * Returns the chain's wallet states (loadWalletStates).
  */
 export async function syncWalletStates(store: Store, p: SyncWalletStatesParameters): Promise<WalletStatus[]> {
@@ -145,6 +146,17 @@ export async function syncWalletStates(store: Store, p: SyncWalletStatesParamete
           await db.update(t.walletStates).set({ state: "pending", reason, birthday: w.birthday, updatedAtMs: now as unknown as number }).where(eq(t.walletStates.walletId, w.walletId));
         }
       }
+    }
+    // A stored wallet of the chain the follower never saw and the config no longer lists: removed before any
+    // height (it has no history), so every read model says `removed`, not `pending`.
+    const stored = await db.select({ id: t.wallets.id }).from(t.wallets).where(eq(t.wallets.chain, p.chain));
+    for (const { id } of stored) {
+      const walletId = Number(id);
+      if (configured.has(walletId) || existing.has(walletId)) continue;
+      await db.insert(t.walletStates).values({
+        walletId, chain: p.chain, state: "removed", reason: "removed from the config before the chain's follower saw it",
+        birthday: null, exactFrom: null, source: null, activeHeight: null, removedHeight: -1, updatedAtMs: now as unknown as number,
+      });
     }
     for (const [walletId, s] of existing) {
       if (configured.has(walletId) || s.state === "removed") continue;

@@ -62,6 +62,17 @@ describe.each(STORE_KINDS)("follower state in the store (%s)", (kind) => {
     expect(computeWalletCounted({ state: "active", reason: null, exactFrom: 10, removedHeight: null, source: "baseline" }, 9)).toEqual({ counted: false, reason: "height 9 is before the wallet's exact history: its balances were read at 10 (a baseline)" });
   });
 
+  it("a stored wallet the follower never saw and the config no longer lists is removed (not pending) in the read model", async () => {
+    const [a, ghost] = await wallets(["a", "ghost"]);
+    const states = await syncWalletStates(store, { chain, cursorHeight: null, configured: [{ walletId: a!.id, birthday: null }], pendingReason: reason });
+    expect(states.find((w) => w.label === "ghost")).toMatchObject({ state: "removed", removedHeight: -1, reason: "removed from the config before the chain's follower saw it" });
+    expect((await loadWalletStates(store, { chain, atHeight: 0 })).find((w) => w.walletId === ghost!.id)).toMatchObject({ counted: false });
+    // Configured again later: pending (it needs a backfill), like any re-added wallet.
+    for (let h = 0; h <= 2; h++) await saveBlock(store, { block: testBlock(chain, h), changes: [] });
+    const again = await syncWalletStates(store, { chain, cursorHeight: 2, configured: [{ walletId: a!.id, birthday: null }, { walletId: ghost!.id, birthday: 0 }], pendingReason: reason });
+    expect(again.find((w) => w.label === "ghost")).toMatchObject({ state: "pending", reason: "re-added" });
+  });
+
   it("a backfill: exact running balances at their true heights, with the activation, in one transaction; refused whole when the cursor moved", async () => {
     const [a, b] = await wallets(["a", "b"]);
     await syncWalletStates(store, { chain, cursorHeight: null, configured: [{ walletId: a!.id, birthday: null }], pendingReason: reason });

@@ -35,7 +35,7 @@ describe("header pruning on the LiteSVM chain", () => {
       env: {},
       input: {
         store: { sqlitePath: join(dir, "unused.db") },
-        chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 100, birthdaySlot: 0, headerWindow: WINDOW } },
+        chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 100, birthdaySlot: 0, headerWindow: WINDOW, headerRetentionSeconds: 0 } },
         assets: { SOL: { chain: "sol", decimals: 9, native: true } },
         wallets: world.custody.map((k, i) => ({ label: `c${i}`, chain: "sol", address: k.publicKey.toBase58() })),
       },
@@ -73,6 +73,44 @@ describe("header pruning on the LiteSVM chain", () => {
           expect(line.blockHash).toBe(slot === anchor.height ? anchor.hash : null);
         }
       }
+    } finally {
+      await s.dispose();
+    }
+  }, 240_000);
+
+  it.each(STORE_KINDS)("keeps every header younger than headerRetentionSeconds by block time, so a late snapshot can still be anchored (%s)", async (kind) => {
+    // 400 ms slots: a 20 s retention is 50 slots, more than the 20-slot window.
+    net = await startSolanaDevnet({ confirmedLag: 1, finalizedLag: 2 });
+    const world = setupWorld(net.chain, { custodians: 1, seed: 10 });
+    const RETENTION = 20;
+    const config = resolveConfig({
+      path: "test",
+      env: {},
+      input: {
+        store: { sqlitePath: join(dir, "unused.db") },
+        chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 100, birthdaySlot: 0, headerWindow: WINDOW, headerRetentionSeconds: RETENTION } },
+        assets: { SOL: { chain: "sol", decimals: 9, native: true } },
+        wallets: world.custody.map((k, i) => ({ label: `c${i}`, chain: "sol", address: k.publicKey.toBase58() })),
+      },
+    });
+    const s = await openTestStore(kind);
+    try {
+      const indexer = createIndexer({ config, chainKey: "sol", store: s.store, logger });
+      while (net.chain.slotOf("finalized") < 200) {
+        for (let i = 0; i < 10; i++) net.chain.tick();
+        await indexer.run({ once: true });
+      }
+      const headers = await loadHeaders(s.store, { chain: "sol", limit: 100_000 });
+      const tip = headers[0]!;
+      const kept = new Set(headers.map((h) => h.height));
+      // Every produced slot whose block time is within the retention of the newest stored block is kept...
+      const young = net.chain.canonical.filter((slot) => slot <= tip.height && net!.chain.blockTimeOf(slot) >= tip.time - RETENTION);
+      expect(young.length).toBeGreaterThan(WINDOW + 10);
+      for (const slot of young) expect(kept.has(slot), `slot ${slot}`).toBe(true);
+      // ...and older ones are pruned (the first block stays pinned).
+      const old = net.chain.canonical.filter((slot) => slot > 0 && net!.chain.blockTimeOf(slot) < tip.time - RETENTION - 1 && slot < tip.height - WINDOW);
+      expect(old.length).toBeGreaterThan(50);
+      for (const slot of old) expect(kept.has(slot), `slot ${slot}`).toBe(false);
     } finally {
       await s.dispose();
     }
