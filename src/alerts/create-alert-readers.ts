@@ -37,7 +37,12 @@ export function createAlertReaders(p: { assets?: Readonly<Record<string, { decim
           digest: s.digest,
           status: s.status,
           asOf: doc.snapshot.asOf,
-          assets: doc.assets.map((a) => ({ asset: a.asset, status: a.status, coverageBps: a.coverageBps === null ? null : Number(a.coverageBps) })),
+          // A version 2 flag (window_dressing) is reported as a status of its asset, so the checkpoint rule's
+          // default statuses alert on it (the document's own status stays the coverage verdict).
+          assets: [
+            ...doc.assets.map((a) => ({ asset: a.asset, status: a.status, coverageBps: a.coverageBps === null ? null : Number(a.coverageBps) })),
+            ...(doc.flags ?? []).map((f) => ({ asset: f.asset, status: f.type, coverageBps: null })),
+          ],
         });
       }
       return out;

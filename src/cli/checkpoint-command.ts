@@ -4,7 +4,8 @@ import { fetchAnchorBalances } from "../chains/evm/fetch-anchor-balances.js";
 import { formatUnits } from "../lib/amounts.js";
 import { buildJwks } from "../reconcile/build-jwks.js";
 import type { SignedCheckpoint } from "../reconcile/checkpoint-document.js";
-import { createCheckpoint } from "../reconcile/create-checkpoint.js";
+import { createCheckpoint, loadCheckpointReadiness } from "../reconcile/create-checkpoint.js";
+import { loadSnapshots } from "../liabilities/load-snapshot.js";
 import { CheckpointNotFoundError, CheckpointVerifyError } from "../reconcile/errors.js";
 import { parseJwks, verifyCheckpoints, type CheckpointFile, type Jwks } from "../reconcile/verify-checkpoints.js";
 import { loadCheckpoint, loadCheckpoints } from "../store/index.js";
@@ -43,7 +44,7 @@ export function registerCheckpointCommands(program: Command) {
     });
 
   cp.command("list")
-    .description("every checkpoint: seq, status, snapshot, anchors")
+    .description("every checkpoint: seq, status, snapshot, anchors; then each snapshot not checkpointed yet (waiting or provisional, with the heights it waits for)")
     .option("--json", "print JSON")
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const config = await loadAppConfig(cmd.optsWithGlobals<GlobalOptions>());
@@ -58,6 +59,18 @@ export function registerCheckpointCommands(program: Command) {
         for (const c of list) {
           const flags = [c.invalidates !== null ? `invalidates ${c.invalidates}` : "", c.supersededBy !== null ? `superseded by ${c.supersededBy}` : ""].filter(Boolean).join(", ");
           process.stdout.write(`${String(c.seq).padStart(4)}  ${c.status.padEnd(12)} snapshot ${c.snapshotId}  ${c.anchors.map((a) => `${a.chain}@${a.height}`).join(" ")}${flags ? `  (${flags})` : ""}\n`);
+        }
+        // Snapshots without a standing checkpoint: nothing is signed for them yet; say what each waits for.
+        const standing = new Set(list.filter((c) => c.supersededBy === null).map((c) => c.snapshotId));
+        for (const s of await loadSnapshots(store)) {
+          if (standing.has(s.snapshotId)) continue;
+          const r = await loadCheckpointReadiness({ store, config }, { snapshotId: s.snapshotId }).catch((err: unknown) => ({ state: "unavailable" as const, problem: (err as { shortMessage?: string }).shortMessage ?? String(err) }));
+          const detail =
+            r.state === "unavailable" ? r.problem :
+            r.state === "provisional" ? r.chains.map((c) => `${c.chain}@${c.anchorHeight} window to ${c.windowEnd}, finalized ${c.finalized}`).join("; ")
+            : r.state === "waiting" ? r.chains.map((c) => `${c.chain} finalized ${c.finalized ?? "nothing"}, no final block after the snapshot's time`).join("; ")
+            : "the next `checkpoint create` or `start` round signs it";
+          process.stdout.write(`   -  ${r.state.padEnd(12)} snapshot ${s.snapshotId}  ${detail}\n`);
         }
       } finally {
         await store.close();
@@ -98,7 +111,7 @@ export function registerCheckpointCommands(program: Command) {
       const jwks: Jwks | undefined = o.jwks === undefined ? undefined : parseJwks(o.jwks, read(o.jwks));
       const files: CheckpointFile[] = names.map((name) => ({ name, text: read(name) }));
       const r = verifyCheckpoints(files, { jwks });
-      for (const c of r.checked) process.stdout.write(`ok ${c.name}: checkpoint ${c.seq} ${c.status}, ${c.digest}, signed by ${c.kid}\n`);
+      for (const c of r.checked) process.stdout.write(`ok ${c.name}: checkpoint ${c.seq} ${c.status}, ${c.digest}, signed by ${c.kid}${c.flags.length ? `; FLAGGED ${c.flags.join(", ")}` : ""}\n`);
       if (!r.keysPinned) process.stderr.write("note: no --jwks given: signatures were checked against the key each file names, not against the published keys\n");
     });
 
@@ -116,11 +129,25 @@ export function formatCheckpoint(c: SignedCheckpoint): string[] {
   return [
     `  status ${d.status}; snapshot ${d.snapshot.id} as of ${d.snapshot.asOf}; ${d.assurance}`,
     `  digest ${c.digest}${d.previousDigest ? `, previous ${d.previousDigest}` : ""}; signed by ${c.signature.kid}`,
-    ...d.anchors.map((a) => `  anchor ${a.chain} (${a.caip2}) block ${a.height} ${a.hash}, ${a.rule} ${new Date(a.ruleTime * 1000).toISOString()} (${a.skewSeconds}s before; max ${a.maxSkewSeconds}s)${a.anchored ? "" : " NOT ANCHORED"}`),
+    ...d.anchors.map((a) => `  anchor ${a.chain} (${a.caip2}) block ${a.height} ${a.hash}, ${a.rule} ${new Date(a.ruleTime * 1000).toISOString()} (${a.skewSeconds}s before; max ${a.maxSkewSeconds}s)${a.anchored ? "" : " NOT ANCHORED"}${a.window ? `; window ${a.window.fromHeight}..${a.window.toHeight} (±${a.window.blocks})` : ""}`),
     ...d.assets.map((a) => {
       const fmt = (v: string | null) => (v === null ? "-" : formatUnits(BigInt(v), a.decimals));
       const cov = a.coverageBps === null ? "n/a" : `${formatUnits(BigInt(a.coverageBps), 2)}%`;
-      return `  ${a.asset.padEnd(8)} reserves ${fmt(a.reserves)}  liabilities ${fmt(a.liabilities)}  coverage ${cov}  ${a.status}`;
+      const win = a.window ? `  window min ${fmt(a.window.minReserves)}, ${a.window.windowDressing ? "WINDOW DRESSING" : "no window dressing"}` : "";
+      return `  ${a.asset.padEnd(8)} reserves ${fmt(a.reserves)}  liabilities ${fmt(a.liabilities)}  coverage ${cov}  ${a.status}${win}`;
+    }),
+    ...(d.flags ?? []).flatMap((f) => {
+      const asset = d.assets.find((a) => a.asset === f.asset);
+      const fmt = (v: string) => (asset ? formatUnits(BigInt(v), asset.decimals) : v);
+      const move = (m: (typeof f.inflows)[number]) => {
+        const decimals = asset?.backing.find((b) => b.chain === m.chain && b.chainAsset === m.chainAsset)?.decimals;
+        return `${m.chain} ${m.wallet} ${decimals === undefined ? m.amount : formatUnits(BigInt(m.amount), decimals)} ${m.chainAsset} at ${m.height}${m.txid ? ` tx ${m.txid}` : ""}`;
+      };
+      return [
+        `  FLAG ${f.type} ${f.asset}: reserves rose ${fmt(f.riseBefore)} before the anchors and fell ${fmt(f.dropAfter)} after them (threshold ${formatUnits(BigInt(f.thresholdBps), 2)}% of ${fmt(f.reserves)})`,
+        ...f.inflows.map((m) => `    in  ${move(m)}`),
+        ...f.outflows.map((m) => `    out ${move(m)}`),
+      ];
     }),
     ...(d.unbacked.liabilityAssets.length ? [`  owed without any backing asset: ${d.unbacked.liabilityAssets.join(", ")}`] : []),
     ...(d.unbacked.chainAssets.length ? [`  chain assets backing nothing: ${d.unbacked.chainAssets.join(", ")}`] : []),

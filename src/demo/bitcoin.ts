@@ -40,8 +40,9 @@ export const startBitcoinDemo: StartDemoPart = async () => {
   return {
     name: "bitcoin",
     movementRecords: records,
-    // The node's URL carries its API key: an env reference, its value in the demo's env file.
-    chains: { btc: { chain: "bitcoin-regtest", rpc: [env("BACKSTOP_DEMO_BTC_RPC_URL")], finalityDepth: 6, pollIntervalMs: 500 } },
+    // The node's URL carries its API key: an env reference, its value in the demo's env file. windowBlocks 1
+    // (default 6): the demo mines a block a round, and its checkpoint waits for the window after the anchor.
+    chains: { btc: { chain: "bitcoin-regtest", rpc: [env("BACKSTOP_DEMO_BTC_RPC_URL")], finalityDepth: 6, pollIntervalMs: 500, windowBlocks: 1 } },
     secrets: { BACKSTOP_DEMO_BTC_RPC_URL: node.authUrl },
     assets: { BTC: { chain: "btc", decimals: 8, native: true, backs: "BTC" } },
     liabilityAssets: { BTC: { decimals: 8 } },

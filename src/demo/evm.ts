@@ -53,9 +53,10 @@ export const startEvmDemo: StartDemoPart = async () => {
     chains: {
       // maxAnchorSkewSeconds: these chains make blocks only when the demo acts (a round every 5 s, none while
       // the opening round indexes, which takes minutes on a busy machine), so the last block before the
-      // snapshot can be older than the 600 s default allows (a live chain makes one every 2-12 s).
-      ethereum: { chain: "anvil", rpc: [eth.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20, maxAnchorSkewSeconds: 1800 },
-      base: { chain: "anvil-base", rpc: [base.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20, maxAnchorSkewSeconds: 1800 },
+      // snapshot can be older than the 600 s default allows (a live chain makes one every 2-12 s). windowBlocks
+      // 2 (default: the finality depth, 10): the checkpoint waits until 2 blocks after its anchor are final.
+      ethereum: { chain: "anvil", rpc: [eth.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20, maxAnchorSkewSeconds: 1800, windowBlocks: 2 },
+      base: { chain: "anvil-base", rpc: [base.anvil.rpcUrl], startHeight: 1, pollIntervalMs: 500, snapshotInterval: 20, maxAnchorSkewSeconds: 1800, windowBlocks: 2 },
     },
     assets: {
       ETH: { chain: "ethereum", decimals: 18, native: true, backs: "ETH" },

@@ -51,6 +51,7 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
   const demoKey = createApiKey();
   // The demo's checkpoint signing key: made at each start, in the env file only; its public key is published in the config.
   const signingKey = createSigningKey();
+  const announcedProvisional = new Set<string>();
   let announcedCheckpoint = false;
   try {
     for (const start of DEMO_PARTS) {
@@ -129,6 +130,11 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
           announcedCheckpoint = true;
         }
         if (!announcedCheckpoint && round.waiting.length) p.logger.info({ msg: "checkpoint waiting for finality", snapshots: round.waiting });
+        for (const x of round.provisional) {
+          if (announcedCheckpoint || announcedProvisional.has(x.snapshotId)) continue;
+          announcedProvisional.add(x.snapshotId);
+          out(`\ncheckpoint of snapshot ${x.snapshotId} PROVISIONAL (not signed, not published): waiting until the window after each anchor is final: ${x.chains.map((c) => `${c.chain} anchor ${c.anchorHeight}, window to ${c.windowEnd}, finalized ${c.finalized}`).join("; ")}`);
+        }
       }
       const lines = await printBalances(step === 0 ? "custody balances after the opening activity:" : `custody balances, round ${step}:`);
       // What this round's blocks raised, as the receiver got it (the worker also runs on its own; this pass just does not wait for its poll).

@@ -66,7 +66,8 @@ export const startSolanaDemo: StartDemoPart = async () => {
     // maxAnchorSkewSeconds: this chain makes slots only when the demo acts (a round every 5 s, none while
     // the opening round indexes, which takes minutes on a busy machine), so the last block before the
     // snapshot can be older than a live cluster's 120 s default allows (a cluster makes one every 0.4 s).
-    chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 400, birthdaySlot: 0, maxAnchorSkewSeconds: 1800 } },
+    // windowBlocks 4 (default 150 slots): the checkpoint waits until 4 slots after its anchor are final.
+    chains: { sol: { chain: "solana-local", rpc: [net.url], pollIntervalMs: 400, birthdaySlot: 0, maxAnchorSkewSeconds: 1800, windowBlocks: 4 } },
     assets: {
       SOL: { chain: "sol", decimals: 9, native: true, backs: "SOL" },
       USDC: { chain: "sol", decimals: 6, address: usdc.toBase58(), tokenProgram: "spl-token", backs: "USDC" },

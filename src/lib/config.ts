@@ -58,6 +58,13 @@ const chainSchema = z
      * blocks happens; block times may lag), EVM 600, Solana 120.
      */
     maxAnchorSkewSeconds: z.number().int().min(1).max(31_536_000).optional(),
+    /**
+     * Checkpoints: W, the window dressing window in blocks (slots on Solana) on each side of the anchor: the
+     * checkpoint states the minimum of reserves over [anchor - W, anchor + W] and is only signed once
+     * anchor + W is final (until then it is provisional). Default per kind: Bitcoin 6 (an hour), EVM 64
+     * (two Ethereum epochs, about 13 minutes), Solana 150 (about a minute).
+     */
+    windowBlocks: z.number().int().min(0).max(100_000).optional(),
   })
   // Strict: a misspelled key is an error with its path, never silently ignored.
   .strict();
@@ -121,6 +128,12 @@ const checkpointsSchema = z
       .optional(),
     /** `backstop start` creates a checkpoint for each newly imported snapshot once every chain finalized past it. Default true. */
     auto: z.boolean().optional(),
+    /**
+     * Window dressing threshold, basis points of a liability asset's anchored reserves: a rise of reserves
+     * within the W blocks before the anchors of more than this, followed by a drop of more than this within
+     * the W blocks after them, flags the checkpoint `window_dressing`. Default 1000 (10%).
+     */
+    windowDressingBps: z.number().int().min(1).max(1_000_000).optional(),
   })
   .strict();
 
@@ -255,7 +268,14 @@ export type ResolvedLiabilityAsset = { id: string; decimals: number; symbol: str
 /** A published checkpoint public key with its validity window (unix ms; notAfterMs null: open). */
 export type CheckpointKeyConfig = { x: string; notBefore: string; notBeforeMs: number; notAfter: string | null; notAfterMs: number | null };
 /** Checkpoint settings with defaults applied. The signing key is resolved from the environment (never logged, never stored). */
-export type ResolvedCheckpoints = { signingKey: string | undefined; signingKeyEnv: string | undefined; keys: CheckpointKeyConfig[]; auto: boolean };
+export type ResolvedCheckpoints = {
+  signingKey: string | undefined;
+  signingKeyEnv: string | undefined;
+  keys: CheckpointKeyConfig[];
+  auto: boolean;
+  /** Window dressing threshold in bps of anchored reserves (absent in hand-built configs: DEFAULT_WINDOW_DRESSING_BPS). */
+  windowDressingBps?: number;
+};
 /** The API server's settings with defaults applied. */
 export type ResolvedServe = { host: string; port: number; apiKeys: ApiKeyConfig[]; rateLimitPerSecond: number; rateLimitBurst: number; queryTimeoutMs: number };
 
@@ -488,7 +508,7 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     assets,
     wallets,
     liabilityAssets,
-    checkpoints: { signingKey, signingKeyEnv, keys, auto: c.checkpoints?.auto ?? true },
+    checkpoints: { signingKey, signingKeyEnv, keys, auto: c.checkpoints?.auto ?? true, windowDressingBps: c.checkpoints?.windowDressingBps ?? 1000 },
     store: {
       sqlitePath: store?.sqlitePath ?? ".backstop/backstop.db",
       databaseUrl: p.env.DATABASE_URL || undefined,

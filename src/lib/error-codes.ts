@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   CHECKPOINT__NO_SNAPSHOT: "No liabilities snapshot (or none with the given id) to checkpoint.",
   CHECKPOINT__NON_CANONICAL: "A value with no RFC 8785 canonical JSON form (non-finite number, bigint, undefined).",
   CHECKPOINT__NOT_FINALIZED: "A chain has not finalized a block after the snapshot's time yet: the checkpoint waits (`--no-wait`: this error).",
+  CHECKPOINT__PROVISIONAL: "Every anchor is chosen but a chain has not finalized the window after its anchor (anchor + windowBlocks): the checkpoint is provisional, not signed (`--no-wait`: this error).",
   CHECKPOINT__NOT_FOUND: "No checkpoint with that sequence number.",
   CHECKPOINT__VERIFY_FAILED: "`checkpoint verify`: a file fails a check; the message names the first file and field at fault.",
   // CLI

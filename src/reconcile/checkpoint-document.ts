@@ -2,8 +2,12 @@
 export const ASSURANCE = "automated self-attestation, not an audit";
 /** `type` of a checkpoint document. */
 export const CHECKPOINT_TYPE = "backstop.solvency-checkpoint";
-/** The document format this code writes (docs/checkpoints.md). */
-export const CHECKPOINT_VERSION = 1;
+/** The document format this code writes (docs/checkpoints.md): 2 adds the reserve window and `flags`. */
+export const CHECKPOINT_VERSION = 2;
+/** Every document version a verifier of this code reads. */
+export const CHECKPOINT_VERSIONS: readonly number[] = [1, 2];
+/** The only flag so far: reserves rose before the anchors and fell after them by more than the threshold. */
+export const WINDOW_DRESSING = "window_dressing";
 
 /** Overall status: every anchor within its skew, no discrepancy, every asset covered. */
 export type CheckpointStatus = "covered" | "breach" | "not_anchored" | "discrepancy";
@@ -27,6 +31,52 @@ export type AnchorEntry = {
   maxSkewSeconds: number;
   /** skewSeconds <= maxSkewSeconds. */
   anchored: boolean;
+  /** Version 2: the reserve window, heights [fromHeight, toHeight] = [height - blocks, height + blocks]. */
+  window?: { blocks: number; fromHeight: number; toHeight: number };
+};
+
+/** Version 2: one backing line's reserves over its chain's window. Amounts in the chain asset's base units. */
+export type BackingWindow = {
+  /** The minimum of the counted wallets' sum over the window, and the lowest height where it holds. */
+  min: string;
+  minHeight: number;
+  /** `min` scaled to the liability asset's decimals (floored). */
+  minScaled: string;
+  /** The anchored sum minus the minimum over the W blocks before the anchor ("0" if never lower). */
+  riseBefore: string;
+  /** The anchored sum minus the minimum over the W blocks after the anchor ("0" if never lower). */
+  dropAfter: string;
+};
+
+/** Version 2: per liability asset, its reserves over the windows. Amounts in the liability asset's base units. */
+export type AssetWindow = {
+  /** Σ backing[].window.minScaled: each chain's minimum, whenever it held (never above the reserves at any one instant). */
+  minReserves: string;
+  /** Σ floor-scaled backing[].window.riseBefore. */
+  riseBefore: string;
+  /** Σ floor-scaled backing[].window.dropAfter. */
+  dropAfter: string;
+  /** The threshold (config checkpoints.windowDressingBps). */
+  thresholdBps: number;
+  /** riseBefore × 10000 > thresholdBps × reserves and dropAfter × 10000 > thresholdBps × reserves. */
+  windowDressing: boolean;
+};
+
+/** Version 2: one counted wallet's change named by a flag. `amount` is the size of the change, base units of `chainAsset`. */
+export type FlagMove = { chain: string; chainAsset: string; wallet: string; height: number; txid: string | null; amount: string };
+
+/** Version 2: something the checkpoint flags without changing its coverage figures. */
+export type CheckpointFlag = {
+  type: typeof WINDOW_DRESSING;
+  asset: string;
+  /** The asset's window figures that raised it (liability base units). */
+  riseBefore: string;
+  dropAfter: string;
+  reserves: string;
+  thresholdBps: number;
+  /** The increases in the windows before the anchors, and the decreases in the windows after them, of the asset's backing chain assets. */
+  inflows: FlagMove[];
+  outflows: FlagMove[];
 };
 
 /** One chain asset's contribution to a liability asset. Amounts are base-unit integer strings. */
@@ -43,6 +93,8 @@ export type BackingLine = {
   remainder: string;
   /** Counted wallets of the chain. */
   wallets: number;
+  /** Version 2. */
+  window?: BackingWindow;
 };
 
 /** Per liability asset. Amounts are base-unit integer strings of the liability asset. */
@@ -59,6 +111,8 @@ export type AssetEntry = {
   coverageBps: string | null;
   status: "covered" | "breach" | "not_anchored";
   backing: BackingLine[];
+  /** Version 2: the window figures; null when not anchored (no figure is published). */
+  window?: AssetWindow | null;
 };
 
 /** A store value that differs from the node's full read at the anchor. Amounts in base units. */
@@ -67,7 +121,8 @@ export type Discrepancy = { chain: string; wallet: string; asset: string; height
 /** The signed part of a checkpoint: canonicalised with RFC 8785 before hashing and signing. */
 export type CheckpointDocument = {
   type: typeof CHECKPOINT_TYPE;
-  version: typeof CHECKPOINT_VERSION;
+  /** 1 (no window) or 2; this code writes CHECKPOINT_VERSION. */
+  version: 1 | 2;
   seq: number;
   /** Digest of checkpoint seq - 1 (`sha256:<hex>`), null for seq 1. */
   previousDigest: string | null;
@@ -99,6 +154,8 @@ export type CheckpointDocument = {
   /** Wallets not counted at their chain's anchor, with the reason. */
   excluded: Array<{ chain: string; wallet: string; reason: string }>;
   discrepancies: Discrepancy[];
+  /** Version 2: flags, sorted by (type, asset); [] when none. They do not change `status`. */
+  flags?: CheckpointFlag[];
   scope: {
     chains: string[];
     assets: string[];

@@ -3,18 +3,32 @@ import type { ResolvedConfig } from "../lib/config.js";
 import { StoreInvariantError } from "../store/errors.js";
 import { loadCheckpoint, loadCheckpoints, loadCheckpointTip, saveCheckpoint, type StoredCheckpoint } from "../store/checkpoints.js";
 import { loadAnchorHeaders, loadChainCursor, loadReservesAt } from "../store/load-reserves-at.js";
+import { loadReserveWindow } from "../store/load-reserve-window.js";
 import type { Store } from "../store/open-store.js";
 import { loadLatestSnapshot, loadSnapshot, type SnapshotSummary } from "../liabilities/load-snapshot.js";
 import { buildCheckpointDocument, type ChainReserves } from "./build-checkpoint-document.js";
+import { computeReserveWindow } from "./compute-reserve-window.js";
 import type { AnchorEntry, Discrepancy, SignedCheckpoint } from "./checkpoint-document.js";
 import { chooseAnchor, type AnchorRule } from "./choose-anchor.js";
-import { AnchorReadError, AnchorUnavailableError, CheckpointConflictError, CheckpointSnapshotNotFoundError, NoSigningKeyError, NotFinalizedPastError, SigningKeyNotPublishedError } from "./errors.js";
+import { AnchorReadError, AnchorUnavailableError, CheckpointConflictError, CheckpointSnapshotNotFoundError, NoSigningKeyError, NotFinalizedPastError, ProvisionalCheckpointError, SigningKeyNotPublishedError, type OpenWindow } from "./errors.js";
 import { formatSignedCheckpoint, signCheckpoint } from "./sign-checkpoint.js";
 import { parseSigningKey, type SigningKey } from "./signing-key.js";
 import { resolveBacking } from "./resolve-backing.js";
 
 /** Default maxAnchorSkewSeconds per chain kind (config `chains.<key>.maxAnchorSkewSeconds`). */
 export const DEFAULT_MAX_ANCHOR_SKEW_SECONDS = { bitcoin: 7200, evm: 600, solana: 120 } as const;
+
+/** Default windowBlocks (W) per chain kind (config `chains.<key>.windowBlocks`); EVM: the chain's finality depth. */
+export const DEFAULT_WINDOW_BLOCKS = { bitcoin: 6, solana: 150 } as const;
+/** Default window dressing threshold, bps of anchored reserves (config `checkpoints.windowDressingBps`). */
+export const DEFAULT_WINDOW_DRESSING_BPS = 1000;
+
+/** W of a chain: its `windowBlocks`, else the default of its kind (EVM: its finality depth). */
+export function resolveWindowBlocks(chain: ResolvedConfig["chains"][string]): number {
+  if (chain.windowBlocks !== undefined) return chain.windowBlocks;
+  const kind = chain.descriptor.kind;
+  return kind === "evm" ? chain.finalityDepth : DEFAULT_WINDOW_BLOCKS[kind];
+}
 
 /** What creating a checkpoint needs of the config. */
 export type CheckpointConfig = Pick<ResolvedConfig, "chains" | "assets" | "liabilityAssets" | "checkpoints">;
@@ -29,14 +43,17 @@ export type CreateCheckpointContext = {
   fetchAnchorBalances?: FetchAnchorBalances;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
-  /** Filled with the last attempt's milliseconds per phase (anchors, reserves, fullRead, document, signature, save): the benchmark's figures. */
+  /** Filled with the last attempt's milliseconds per phase (anchors, reserves, window, fullRead, document, signature, save): the benchmark's figures. */
   timings?: Record<string, number>;
 };
 
 export type CreateCheckpointParameters = {
   /** Default: the latest snapshot. */
   snapshotId?: string;
-  /** Wait for every chain to finalize past the snapshot's time (default true); false: throw NotFinalizedPastError. */
+  /**
+   * Wait for every chain to finalize past the snapshot's time and then past its window after the anchor
+   * (default true); false: throw NotFinalizedPastError, or ProvisionalCheckpointError.
+   */
   wait?: boolean;
   /** Poll interval while waiting, ms. Default 2000. */
   pollMs?: number;
@@ -51,12 +68,14 @@ export type CreateCheckpointReturnType = {
 
 /**
  * Creates the signed checkpoint of a snapshot (or returns its standing one): chooses each chain's anchor
- * (chooseAnchor), reads every counted wallet's balance there in one store snapshot, takes the full read of
+ * (chooseAnchor), waits until every chain finalized anchor + W (before that the checkpoint is provisional and
+ * nothing is signed), reads every counted wallet's balance there and the reserve window (one range read of
+ * balance changes per chain) in one store snapshot, takes the full read of
  * EVM balances at the anchor hash, builds, signs and appends the document (seq = tip + 1, previous digest).
  * A standing checkpoint whose anchor was reorganised away is superseded by a new one (`invalidates`).
  * Retries when another writer appended first, or a reorg moved an anchor before the write.
  * @throws NoSigningKeyError, BadSigningKeyError, SigningKeyNotPublishedError, CheckpointSnapshotNotFoundError,
- *   NotFinalizedPastError (wait false), AnchorUnavailableError, AnchorReadError
+ *   NotFinalizedPastError, ProvisionalCheckpointError (wait false), AnchorUnavailableError, AnchorReadError
  */
 export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCheckpointParameters = {}): Promise<CreateCheckpointReturnType> {
   const { store, config } = ctx;
@@ -80,8 +99,10 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
     }
     const timings = ctx.timings ?? {};
     const read = await readAnchoredReserves(ctx, { snapshot, asOf, timings });
-    if (read.kind === "wait") {
-      if (p.wait === false) throw new NotFinalizedPastError({ chains: read.chains, asOf: snapshot.asOf });
+    if (read.kind === "wait" || read.kind === "provisional") {
+      if (p.wait === false) {
+        throw read.kind === "wait" ? new NotFinalizedPastError({ chains: read.chains, asOf: snapshot.asOf }) : new ProvisionalCheckpointError({ snapshotId: snapshot.snapshotId, chains: read.chains });
+      }
       await (ctx.sleep ?? defaultSleep)(p.pollMs ?? 2000, ctx.signal);
       if (ctx.signal?.aborted) throw ctx.signal.reason ?? new Error("aborted");
       attempt = -1; // waiting is not a failed attempt
@@ -99,6 +120,7 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
       liabilities: snapshot.assets.map((a) => ({ asset: a.id, decimals: a.decimals, total: a.total })),
       chainAssets: resolveBacking(config),
       chains,
+      windowDressingBps: config.checkpoints.windowDressingBps ?? DEFAULT_WINDOW_DRESSING_BPS,
     });
     timings.document = performance.now() - t;
     t = performance.now();
@@ -122,6 +144,26 @@ export async function createCheckpoint(ctx: CreateCheckpointContext, p: CreateCh
   }
 }
 
+/** Where a snapshot without a standing checkpoint stands: waiting for finality past T, provisional (a window open), or ready to sign. */
+export type CheckpointReadiness =
+  | { state: "waiting"; chains: Array<{ chain: string; finalized: number | null }> }
+  | { state: "provisional"; chains: OpenWindow[] }
+  | { state: "ready" };
+
+/**
+ * Reads (never writes) whether a snapshot's checkpoint could be signed now: `checkpoint list` shows a
+ * provisional one with the heights it waits for.
+ * @throws CheckpointSnapshotNotFoundError, AnchorUnavailableError
+ */
+export async function loadCheckpointReadiness(ctx: Pick<CreateCheckpointContext, "store" | "config">, p: { snapshotId: string }): Promise<CheckpointReadiness> {
+  const snapshot = await loadSnapshot(ctx.store, { snapshotId: p.snapshotId });
+  if (!snapshot) throw new CheckpointSnapshotNotFoundError({ snapshotId: p.snapshotId });
+  const read = await readAnchoredReserves(ctx, { snapshot, asOf: Math.floor(snapshot.asOfMs / 1000), timings: {} });
+  if (read.kind === "wait") return { state: "waiting", chains: read.chains };
+  if (read.kind === "provisional") return { state: "provisional", chains: read.chains };
+  return { state: "ready" };
+}
+
 function requirePublishedKey(config: CheckpointConfig, key: SigningKey, asOfMs: number): void {
   const published = config.checkpoints.keys.find((k) => k.x === key.jwk.x);
   if (!published) throw new SigningKeyNotPublishedError({ kid: key.jwk.kid, x: key.jwk.x, problem: "is not listed in checkpoints.keys" });
@@ -140,15 +182,18 @@ async function anchorsStillStored(store: Store, anchors: ReadonlyArray<{ chain: 
 
 type ReadResult =
   | { kind: "wait"; chains: Array<{ chain: string; finalized: number | null }> }
+  | { kind: "provisional"; chains: OpenWindow[] }
   | { kind: "ready"; tip: { seq: number; digest: string } | undefined; chains: Array<ChainReserves & { evmPairs?: Array<{ walletId: number; wallet: string; label: string; asset: string; store: bigint }> }> };
 
 /** Anchors and reserves of every chain, in one store snapshot. */
-async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot: SnapshotSummary; asOf: number; timings: Record<string, number> }): Promise<ReadResult> {
+async function readAnchoredReserves(ctx: Pick<CreateCheckpointContext, "store" | "config">, p: { snapshot: SnapshotSummary; asOf: number; timings: Record<string, number> }): Promise<ReadResult> {
   const { config } = ctx;
   return ctx.store.read(async (q) => {
     const waiting: Array<{ chain: string; finalized: number | null }> = [];
+    const open: OpenWindow[] = [];
     p.timings.anchors = 0;
     p.timings.reserves = 0;
+    p.timings.window = 0;
     const chains: Extract<ReadResult, { kind: "ready" }>["chains"] = [];
     for (const [key, chain] of Object.entries(config.chains).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       const kind = chain.descriptor.kind;
@@ -168,6 +213,12 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
         continue;
       }
       if (choice.kind === "unavailable") throw new AnchorUnavailableError({ chain: key, problem: choice.problem });
+      // The window after the anchor must be final before anything is read or signed: until then an outflow
+      // right after the anchor could still appear (or be reorganised), so the checkpoint is provisional.
+      const windowBlocks = resolveWindowBlocks(chain);
+      if (finalized! < choice.height + windowBlocks) open.push({ chain: key, anchorHeight: choice.height, windowEnd: choice.height + windowBlocks, finalized: finalized! });
+      // Nothing will be signed this time: skip the reads of the remaining chains (their anchors still say what they wait for).
+      if (waiting.length || open.length) continue;
       const maxSkew = chain.maxAnchorSkewSeconds ?? DEFAULT_MAX_ANCHOR_SKEW_SECONDS[kind];
       const skew = p.asOf - choice.ruleTime;
       const anchor: AnchorEntry = {
@@ -190,15 +241,23 @@ async function readAnchoredReserves(ctx: CreateCheckpointContext, p: { snapshot:
       }
       for (const a of assets) totals[a.id] ??= 0n;
       p.timings.reserves += performance.now() - t;
+      t = performance.now();
+      const changes = await loadReserveWindow(q, { chain: key, fromHeight: choice.height - windowBlocks, toHeight: choice.height + windowBlocks, assets: assets.map((a) => a.id) });
+      const anchorBalances = new Map(counted.map((w) => [w.walletId, reserves.balances.get(w.walletId) ?? new Map<string, bigint>()]));
+      const windowAssets = computeReserveWindow({ anchorHeight: choice.height, windowBlocks, assets: assets.map((a) => a.id), anchorBalances, changes });
+      const walletLabels = new Map(counted.map((w) => [w.walletId, w.label]));
+      p.timings.window += performance.now() - t;
       chains.push({
         anchor, totals, countedWallets: counted.length,
         excluded: reserves.wallets.filter((w) => !w.counted).map((w) => ({ wallet: w.label, reason: w.countedReason ?? w.reason ?? "not counted" })),
         addressEntries: counted.map((w) => w.address ?? w.descriptor ?? w.label),
         discrepancies: [],
+        window: { blocks: windowBlocks, assets: windowAssets, walletLabels },
         evmPairs: kind === "evm" ? evmPairs : undefined,
       });
     }
     if (waiting.length) return { kind: "wait", chains: waiting };
+    if (open.length) return { kind: "provisional", chains: open };
     return { kind: "ready", tip: await loadCheckpointTip(q), chains };
   });
 }

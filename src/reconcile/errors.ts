@@ -51,6 +51,25 @@ export class NotFinalizedPastError extends BackstopError {
   }
 }
 
+/** One chain's open window: its anchor, the height its window ends at, and what it has finalized. */
+export type OpenWindow = { chain: string; anchorHeight: number; windowEnd: number; finalized: number };
+
+/**
+ * Every anchor is chosen but a chain has not finalized anchor + windowBlocks yet: the checkpoint is
+ * provisional (the window after the anchor may still hold an outflow), so it is not signed (retryable: it waits).
+ */
+export class ProvisionalCheckpointError extends BackstopError {
+  override name = "ProvisionalCheckpointError";
+  readonly chains: OpenWindow[];
+  constructor(p: { snapshotId: string; chains: OpenWindow[] }) {
+    super("CHECKPOINT__PROVISIONAL", `The checkpoint of snapshot ${p.snapshotId} is provisional: the window after an anchor is not final yet.`, {
+      meta: p.chains.map((c) => `  ${c.chain}: anchor ${c.anchorHeight}, window to ${c.windowEnd}, finalized ${c.finalized}`),
+      retryable: true,
+    });
+    this.chains = p.chains;
+  }
+}
+
 /** The anchor of a chain cannot be determined: the headers around the snapshot's time were pruned, or the chain is not indexed. */
 export class AnchorUnavailableError extends BackstopError {
   override name = "AnchorUnavailableError";

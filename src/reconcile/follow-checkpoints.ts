@@ -5,22 +5,33 @@ import { computeLiveCoverage, type LiveCoverageRow } from "./compute-live-covera
 import { loadFinalizedReserves } from "./load-finalized-reserves.js";
 import { resolveBacking } from "./resolve-backing.js";
 import { createCheckpoint, type CreateCheckpointContext, type CreateCheckpointReturnType } from "./create-checkpoint.js";
-import { NotFinalizedPastError } from "./errors.js";
+import { NotFinalizedPastError, ProvisionalCheckpointError, type OpenWindow } from "./errors.js";
 
 export type CheckpointRoundContext = CreateCheckpointContext & { logger?: Logger; now?: () => number };
 
-/** What one round did: checkpoints created, snapshots still waiting for finality, the live figures stored. */
-export type CheckpointRoundReturnType = { created: CreateCheckpointReturnType[]; waiting: string[]; live: LiveCoverageRow[] };
+/**
+ * What one round did: checkpoints created, snapshots still waiting for finality past their time, snapshots
+ * whose checkpoint is provisional (anchors chosen, a window after an anchor not final: nothing signed), the
+ * live figures stored.
+ */
+export type CheckpointRoundReturnType = {
+  created: CreateCheckpointReturnType[];
+  waiting: string[];
+  provisional: Array<{ snapshotId: string; chains: OpenWindow[] }>;
+  live: LiveCoverageRow[];
+};
 
 
 /**
  * One round of `start`'s reconciliation: a checkpoint for every snapshot without a standing one whose
- * chains all finalized past its time (the others wait for a later round), when a signing key is
+ * chains all finalized past its time and past the window after each anchor (the others wait, or stay
+ * provisional, for a later round; a provisional checkpoint is never signed or published), when a signing key is
  * configured; then the live coverage of the latest snapshot at every chain's finalized height, stored.
  */
 export async function runCheckpointRound(ctx: CheckpointRoundContext, p: { checkpoints: boolean }): Promise<CheckpointRoundReturnType> {
   const created: CreateCheckpointReturnType[] = [];
   const waiting: string[] = [];
+  const provisional: CheckpointRoundReturnType["provisional"] = [];
   if (p.checkpoints) {
     const standing = new Set((await loadCheckpoints(ctx.store)).filter((c) => c.supersededBy === null).map((c) => c.snapshotId));
     for (const s of (await loadSnapshots(ctx.store)).reverse()) {
@@ -32,14 +43,15 @@ export async function runCheckpointRound(ctx: CheckpointRoundContext, p: { check
           ctx.logger?.info({ msg: "checkpoint created", seq: r.stored.seq, snapshot: s.snapshotId, status: r.stored.status, digest: r.stored.digest });
         }
       } catch (err) {
-        if (!(err instanceof NotFinalizedPastError)) throw err;
-        waiting.push(s.snapshotId);
+        if (err instanceof ProvisionalCheckpointError) provisional.push({ snapshotId: s.snapshotId, chains: err.chains });
+        else if (err instanceof NotFinalizedPastError) waiting.push(s.snapshotId);
+        else throw err;
       }
     }
   }
   const live = await computeLiveFigures(ctx);
   if (live.length) await saveLiveCoverage(ctx.store, live);
-  return { created, waiting, live };
+  return { created, waiting, provisional, live };
 }
 
 async function computeLiveFigures(ctx: CheckpointRoundContext): Promise<LiveCoverageRow[]> {
@@ -61,9 +73,16 @@ async function computeLiveFigures(ctx: CheckpointRoundContext): Promise<LiveCove
  * round is logged and retried on the next one (it never stops the indexers).
  */
 export async function followCheckpoints(ctx: CheckpointRoundContext, p: { signal: AbortSignal; intervalMs?: number; checkpoints: boolean }): Promise<void> {
+  const announced = new Set<string>();
   while (!p.signal.aborted) {
     try {
-      await runCheckpointRound(ctx, { checkpoints: p.checkpoints });
+      const r = await runCheckpointRound(ctx, { checkpoints: p.checkpoints });
+      // Once per snapshot: its checkpoint is provisional (not signed, not published) until the windows pass.
+      for (const x of r.provisional) {
+        if (announced.has(x.snapshotId)) continue;
+        announced.add(x.snapshotId);
+        ctx.logger?.info({ msg: "checkpoint provisional: waiting for the window after the anchors to be final", snapshot: x.snapshotId, windows: x.chains });
+      }
     } catch (err) {
       ctx.logger?.warn({ msg: "checkpoint round failed", code: (err as { code?: string }).code, error: (err as { shortMessage?: string }).shortMessage ?? String(err) });
     }

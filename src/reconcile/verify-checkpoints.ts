@@ -1,8 +1,9 @@
 import { canonicalizeJson } from "./canonicalize-json.js";
 import { computeCoverageBps } from "./compute-coverage.js";
 import { computeDigest } from "./compute-digest.js";
-import { CHECKPOINT_TYPE, CHECKPOINT_VERSION, type SignedCheckpoint } from "./checkpoint-document.js";
+import { CHECKPOINT_TYPE, CHECKPOINT_VERSIONS, WINDOW_DRESSING, type SignedCheckpoint } from "./checkpoint-document.js";
 import { CheckpointVerifyError } from "./errors.js";
+import { checkWindowFigures } from "./check-window-figures.js";
 import { computeJwkThumbprint, verifyBytes } from "./signing-key.js";
 
 /** A published key (JWKS entry): RFC 8037 OKP key plus its validity window (`nbf`, `exp`: unix seconds; exp optional). */
@@ -13,8 +14,8 @@ export type Jwks = { keys: JwksKey[] };
 export type CheckpointFile = { name: string; text: string };
 
 export type VerifyCheckpointsReturnType = {
-  /** Per file, in the order given: seq, digest, status, kid. */
-  checked: Array<{ name: string; seq: number; digest: string; status: string; kid: string }>;
+  /** Per file, in the order given: seq, digest, status, kid, and (version 2) its flags as "<type> <asset>". */
+  checked: Array<{ name: string; seq: number; digest: string; status: string; kid: string; flags: string[] }>;
   /** Whether the signatures were checked against a JWKS (else only against the key named in each file). */
   keysPinned: boolean;
 };
@@ -53,7 +54,7 @@ export function verifyCheckpoints(files: readonly CheckpointFile[], p: { jwks?: 
     if (body !== canonical) fail("(file)", "not in RFC 8785 canonical form: a member reordered, whitespace added or a value re-encoded");
     const d = c.document;
     if (d.type !== CHECKPOINT_TYPE) fail("document.type", `expected "${CHECKPOINT_TYPE}"`);
-    if (d.version !== CHECKPOINT_VERSION) fail("document.version", `unsupported version ${JSON.stringify(d.version)} (this verifier reads ${CHECKPOINT_VERSION})`);
+    if (!CHECKPOINT_VERSIONS.includes(d.version)) fail("document.version", `unsupported version ${JSON.stringify(d.version)} (this verifier reads ${CHECKPOINT_VERSIONS.join(", ")})`);
     if (!Number.isSafeInteger(d.seq) || d.seq < 1) fail("document.seq", "not a positive integer");
     const digest = computeDigest(canonicalizeJson(d));
     if (c.digest !== digest) fail("digest", `does not match the document (SHA-256 of its canonical bytes is ${digest})`);
@@ -77,12 +78,16 @@ export function verifyCheckpoints(files: readonly CheckpointFile[], p: { jwks?: 
       if (a.reserves !== reserves.toString()) fail(`document.assets[${i}].reserves`, "is not the sum of its backing lines");
       const cov = computeCoverageBps(reserves, BigInt(a.liabilities));
       if (a.coverageBps !== (cov === null ? null : cov.toString())) fail(`document.assets[${i}].coverageBps`, "does not follow from reserves and liabilities");
+      if (d.version === 2) {
+        const problem = checkWindowFigures(a, reserves, (d.flags ?? []).some((f) => f.type === WINDOW_DRESSING && f.asset === a.asset));
+        if (problem) fail(`document.assets[${i}].window`, problem);
+      }
     });
     if (prev) {
       if (d.seq !== prev.seq + 1) fail("document.seq", `is ${d.seq}, expected ${prev.seq + 1}: a checkpoint is missing or the files are out of order`);
       if (d.previousDigest !== prev.digest) fail("document.previousDigest", `does not match the digest of checkpoint ${prev.seq}`);
     } else if (d.seq === 1 && d.previousDigest !== null) fail("document.previousDigest", "checkpoint 1 has no predecessor: must be null");
-    checked.push({ name: f.name, seq: d.seq, digest, status: String(d.status), kid: s.kid });
+    checked.push({ name: f.name, seq: d.seq, digest, status: String(d.status), kid: s.kid, flags: (Array.isArray(d.flags) ? d.flags : []).map((x) => `${x.type} ${x.asset}`) });
     prev = { seq: d.seq, digest };
   }
   return { checked, keysPinned: p.jwks !== undefined };

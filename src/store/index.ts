@@ -45,6 +45,7 @@ export {
   type StoredCheckpoint,
 } from "./checkpoints.js";
 export { loadAnchorHeaders, loadChainCursor, loadReservesAt, type ReservesAt } from "./load-reserves-at.js";
+export { loadReserveWindow, type WindowChange } from "./load-reserve-window.js";
 export {
   loadSilentChanges,
   loadUnattributedChanges,

@@ -8,6 +8,7 @@ import { buildCheckpointDocument } from "../../src/reconcile/build-checkpoint-do
 import { formatSignedCheckpoint, signCheckpoint } from "../../src/reconcile/sign-checkpoint.js";
 import { buildPublicJwk, createSigningKey, parseSigningKey } from "../../src/reconcile/signing-key.js";
 import type { SignedCheckpoint } from "../../src/reconcile/checkpoint-document.js";
+import { computeReserveWindow } from "../../src/reconcile/compute-reserve-window.js";
 
 const BIN = resolve("bin/backstop.js");
 const execFileP = promisify(execFile);
@@ -27,9 +28,17 @@ const T = 1_767_225_600; // 2026-01-01T00:00:00Z
 const key = parseSigningKey(createSigningKey().text);
 const other = parseSigningKey(createSigningKey().text);
 
-function chain(n: number, k = key): SignedCheckpoint[] {
+/** Checkpoints 1..n; from seq `v2From` on, version 2 documents (seq 3 dressed: 1 BTC in just before its anchor, out just after). */
+function chain(n: number, k = key, v2From = Infinity): SignedCheckpoint[] {
   const out: SignedCheckpoint[] = [];
   for (let seq = 1; seq <= n; seq++) {
+    const v2 = seq >= v2From;
+    const total = 150_000_000n + BigInt(seq);
+    const dressed = seq === 3 ? [{ walletId: 1, asset: "BTC_btc", height: 100 + seq, txid: "in", delta: 100_000_000n }, { walletId: 1, asset: "BTC_btc", height: 101 + seq, txid: "out", delta: -100_000_000n }] : [];
+    const window = v2 ? {
+      blocks: 6, walletLabels: new Map([[1, "cold"]]),
+      assets: computeReserveWindow({ anchorHeight: 100 + seq, windowBlocks: 6, assets: ["BTC_btc"], anchorBalances: new Map([[1, new Map([["BTC_btc", total]])]]), changes: dressed }),
+    } : undefined;
     const document = buildCheckpointDocument({
       seq, previousDigest: out[seq - 2]?.digest ?? null, invalidates: null,
       snapshot: { id: `s${seq}`, asOf: new Date((T + seq * 3600) * 1000).toISOString(), asOfTime: T + seq * 3600, fileDigest: `sha256:${"ab".repeat(32)}`, root: "cd".repeat(32), proofVersion: 2 },
@@ -37,8 +46,9 @@ function chain(n: number, k = key): SignedCheckpoint[] {
       chainAssets: [{ id: "BTC_btc", chain: "btc", decimals: 8, backs: "BTC" }],
       chains: [{
         anchor: { chain: "btc", caip2: "bip122:0f9188f13cb7b2c71f2a335e3a4fc328", height: 100 + seq, hash: "ee".repeat(32), time: T + seq * 3600, ruleTime: T + seq * 3600 - 60, rule: "median-time-past", finality: "6 confirmations", skewSeconds: 60, maxSkewSeconds: 10800, anchored: true },
-        totals: { BTC_btc: 150_000_000n + BigInt(seq) }, countedWallets: 1, excluded: [], addressEntries: ["bcrt1qx"], discrepancies: [],
+        totals: { BTC_btc: total }, countedWallets: 1, excluded: [], addressEntries: ["bcrt1qx"], discrepancies: [], window,
       }],
+      windowDressingBps: v2 ? 1000 : undefined,
     });
     out.push(signCheckpoint(document, k));
   }
@@ -132,6 +142,25 @@ describe("backstop checkpoint verify (spawned, no store, no network)", () => {
     const early = jwks([{ k: key, nbf: T + 10 * 3600 }]);
     const r2 = await cli(["checkpoint", "verify", files[0]!, "--jwks", early]);
     expect(r2.stderr).toContain(`${files[0]}: signature.kid: key ${key.jwk.kid} is valid from`);
+  });
+
+  it("a version 1 checkpoint followed by version 2 ones verifies as one chain; a v2 flag dropped and re-signed is refused", async () => {
+    const mixed = chain(3, key, 2);
+    expect(mixed.map((c) => c.document.version)).toEqual([1, 2, 2]);
+    expect(mixed[2]!.document.flags!.map((f) => [f.type, f.asset, f.inflows[0]!.txid, f.outflows[0]!.txid])).toEqual([["window_dressing", "BTC", "in", "out"]]);
+    const names = mixed.map((c, i) => write(`mixed-${i + 1}.json`, formatSignedCheckpoint(c)));
+    const r = await cli(["checkpoint", "verify", ...names, "--jwks", pinned]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().split("\n")).toHaveLength(3);
+    expect(r.stdout).toContain(`checkpoint 3 covered, ${mixed[2]!.digest}, signed by ${key.jwk.kid}; FLAGGED window_dressing BTC\n`);
+    // The signer's own key, but the flag removed: the figures say window dressing, the flags do not.
+    const hidden = structuredClone(mixed[2]!.document);
+    hidden.flags = [];
+    const bad = write("hidden-flag.json", formatSignedCheckpoint(signCheckpoint(hidden, key)));
+    const r2 = await cli(["checkpoint", "verify", bad, "--jwks", pinned]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain(`${bad}: document.assets[0].window: window dressing is not listed in flags`);
   });
 
   it("names an unreadable file", async () => {

@@ -80,8 +80,10 @@ describe("npm start without a config (the local demo)", () => {
     expect(created, [stdout.slice(stdout.indexOf("reorg: block") - 200).slice(0, 3000), ...stderr.split("\n").filter((l) => /checkpoint|anchor/i.test(l))].join("\n")).not.toBeNull();
     const [, cpStatus, cpLines, cpDigest] = created!;
     expect(cpStatus).toBe("covered");
-    for (const chain of ["btc", "ethereum", "base", "sol"]) expect(cpLines).toMatch(new RegExp(`\\n? {2}anchor ${chain} \\S+ block \\d+ \\S+, block-time \\S+ \\(\\d+s before; max \\d+s\\)\\n`));
-    expect(cpLines).not.toMatch(/NOT ANCHORED|discrepancy/);
+    for (const chain of ["btc", "ethereum", "base", "sol"]) expect(cpLines).toMatch(new RegExp(`\\n? {2}anchor ${chain} \\S+ block \\d+ \\S+, block-time \\S+ \\(\\d+s before; max \\d+s\\); window \\d+\\.\\.\\d+ \\(±\\d+\\)\\n`));
+    expect(cpLines).not.toMatch(/NOT ANCHORED|discrepancy|WINDOW DRESSING|FLAG/);
+    // Every asset line states the window's minimum next to the anchored value, and no window dressing.
+    for (const asset of ["BTC", "ETH", "USDD", "SOL", "USDC", "PYUSD"]) expect(cpLines).toMatch(new RegExp(` {2}${asset} +reserves .* covered {2}window min \\S+, no window dressing\\n`));
     expect(cpLines).toMatch(/ {2}BTC +reserves 33\.499946 +liabilities 31\.9499514 +coverage 104\.85% +covered/);
     for (const asset of ["ETH", "USDD", "SOL", "USDC", "PYUSD"]) expect(cpLines).toMatch(new RegExp(` {2}${asset} +reserves \\S+ +liabilities \\S+ +coverage 111\\.1\\d% +covered`));
     expect(stdout).toMatch(/npx backstop --config \S+ --env-file \S+ checkpoint verify cp\.json --jwks keys\.json\n/);

@@ -10,6 +10,8 @@ import { computeCoverageChart } from "../../src/serve/public/page/compute-covera
 import { computeHeadline } from "../../src/serve/public/page/compute-headline.js";
 import { formatBps, formatSigned, formatUnitsText } from "../../src/serve/public/page/format-display.js";
 import { verifyCheckpointChain } from "../../src/serve/public/page/verify-checkpoint-chain.js";
+import { buildCheckpointDocument } from "../../src/reconcile/build-checkpoint-document.js";
+import { computeReserveWindow } from "../../src/reconcile/compute-reserve-window.js";
 import { createPublicFixture, type PublicFixture } from "./public-fixture.js";
 
 // The page's pure modules in Node: display strings agree with the CLI's formatter at any size; the
@@ -120,5 +122,31 @@ describe("verify-checkpoint-chain (the page's verifier) agrees with the CLI's", 
     const late = { keys: jwks.keys.map((k) => ({ ...k, nbf: fx.signed[0]!.document.snapshot.asOfTime + 1 })) };
     expect(await page(fx.files, late)).toMatchObject({ ok: false, seq: 1, check: "key validity window" });
     expect(cli(fx.files, late)).not.toBe("ok");
+  });
+
+  it("reads version 2 after version 1: window figures and the window_dressing flag checked, a dropped flag refused", async () => {
+    const jwks = buildJwks(fx.config.checkpoints.keys);
+    const c1 = JSON.parse(fx.files[0]!) as SignedCheckpoint;
+    const c2 = JSON.parse(fx.files[1]!) as SignedCheckpoint;
+    const anchor = c2.document.anchors[0]!;
+    const total = 300_000_000n;
+    const changes = [{ walletId: 1, asset: "BTC-btc", height: anchor.height, txid: "in", delta: 200_000_000n }, { walletId: 1, asset: "BTC-btc", height: anchor.height + 1, txid: "out", delta: -200_000_000n }];
+    const v2 = buildCheckpointDocument({
+      seq: 2, previousDigest: c1.digest, invalidates: null, snapshot: c2.document.snapshot,
+      liabilities: [{ asset: "BTC", decimals: 8, total: 100_000_000n }],
+      chainAssets: [{ id: "BTC-btc", chain: anchor.chain, decimals: 8, backs: "BTC" }],
+      chains: [{
+        anchor, totals: { "BTC-btc": total }, countedWallets: 1, excluded: [], addressEntries: ["bc1qexample"], discrepancies: [],
+        window: { blocks: 3, walletLabels: new Map([[1, "cold"]]), assets: computeReserveWindow({ anchorHeight: anchor.height, windowBlocks: 3, assets: ["BTC-btc"], anchorBalances: new Map([[1, new Map([["BTC-btc", total]])]]), changes }) },
+      }],
+      windowDressingBps: 1000,
+    });
+    expect(v2.flags!.map((f) => f.type)).toEqual(["window_dressing"]);
+    const files = [fx.files[0]!, formatSignedCheckpoint(signCheckpoint(v2, fx.key))];
+    expect(await verifyCheckpointChain({ files: files.map((text) => ({ text })), jwks, subtle: globalThis.crypto.subtle })).toMatchObject({ ok: true });
+    expect(verifyCheckpoints(files.map((text, i) => ({ name: `${i}`, text })), { jwks }).checked).toHaveLength(2);
+    const hidden = [fx.files[0]!, formatSignedCheckpoint(signCheckpoint({ ...v2, flags: [] }, fx.key))];
+    expect(await verifyCheckpointChain({ files: hidden.map((text) => ({ text })), jwks, subtle: globalThis.crypto.subtle })).toMatchObject({ ok: false, seq: 2, check: "coverage figures" });
+    expect(() => verifyCheckpoints(hidden.map((text, i) => ({ name: `${i}`, text })), { jwks })).toThrow(/window dressing is not listed in flags/);
   });
 });

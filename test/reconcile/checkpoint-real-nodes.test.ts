@@ -23,7 +23,7 @@ import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
 import { buildJwks } from "../../src/reconcile/build-jwks.js";
 import type { Store } from "../../src/store/index.js";
-import { computeTruth, createOwner, createRandom, createRigRpc, createRigWallet, startBcoin, type BcoinNode, type RigOwner, type RigRpc, type RigWallet } from "../rig/bitcoin.js";
+import { computeTruth, createOwner, createRandom, createRigRpc, createRigWallet, outputsTo, startBcoin, type BcoinNode, type RigOwner, type RigRpc, type RigWallet } from "../rig/bitcoin.js";
 import { startEvmDevnet, type EvmDevnet } from "../rig/evm.js";
 import { openTestStore, STORE_KINDS, type StoreKind } from "../helpers/stores.js";
 
@@ -77,7 +77,7 @@ describe("checkpoints against bcoin regtest and anvil", () => {
     });
 
   async function indexOnce(config: ResolvedConfig, store: Store, kind: StoreKind) {
-    for (const chainKey of ["btc", "eth"]) {
+    for (const chainKey of Object.keys(config.chains)) {
       const ix = createIndexer({ config, chainKey, store, logger: quiet });
       try {
         await ix.run({ once: true });
@@ -155,6 +155,112 @@ describe("checkpoints against bcoin regtest and anvil", () => {
 
       expect(d.status).toBe("covered");
       expect(verifyCheckpoints([{ name: "cp", text: r.stored.signed }], { jwks: buildJwks(config.checkpoints.keys) }).checked).toHaveLength(1);
+    } finally {
+      await s.dispose();
+    }
+  }, 600_000);
+
+  // Window dressing (issue 10 item 5) on the real Bitcoin node: a 5 BTC inflow in the block just before
+  // snapshot 1's anchor and its outflow in the block just after it is flagged with the wallet, both txids
+  // and heights; the same amounts 6 and 5 blocks away from snapshot 2's anchor (W = 3) are not. The window
+  // minimum is checked against the node's own balances at every height of the window (computeTruth).
+  it.each(STORE_KINDS)("on %s: an inflow just before the anchor and an outflow just after it is flagged; the same amounts far from the anchor are not", async (kind) => {
+    const random = createRandom(91 + kind.length);
+    const dresser = createOwner("p2wpkh", { random });
+    const W = 3;
+    const s = await openTestStore(kind);
+    try {
+      const config = resolveConfig({
+        path: "(test)",
+        env: { CP_KEY: KEY.text, BTC_RPC: node.authUrl, DATABASE_URL: s.params.databaseUrl, BACKSTOP_PG_SCHEMA: s.params.pgSchema },
+        input: {
+          store: { sqlitePath: s.params.sqlitePath ?? join(dir, `${kind}-wd.db`) },
+          chains: { btc: { chain: "bitcoin-regtest", rpc: [{ env: "BTC_RPC" }], pollIntervalMs: 100, windowBlocks: W } },
+          assets: { BTC_btc: { chain: "btc", native: true, decimals: 8, backs: "BTC" } },
+          liabilityAssets: { BTC: { decimals: 8 } },
+          checkpoints: { signingKey: { env: "CP_KEY" }, keys: [{ x: KEY.jwk.x, notBefore: "2020-01-01T00:00:00Z" }], windowDressingBps: 1000 },
+          wallets: [{ label: "dresser", chain: "btc", address: dresser.address }],
+        },
+      });
+      const FIVE = 500_000_000n;
+      const pastWall = async (t: number) => {
+        const wait = (t + 2) * 1000 - Date.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      };
+      const snapshotAt = async (id: string) => {
+        const tip = await rpc.call<number>("getblockcount");
+        const T = (await headerTime(tip)).time + 1;
+        const file = join(dir, `${kind}-${id}.csv`);
+        writeFileSync(file, "account_id,asset,amount\nu1,BTC,1\n");
+        await importSnapshot({ store: s.store, logger: quiet, now: () => new Date((T + 3600) * 1000) }, { source: file, format: "csv", asOf: new Date(T * 1000).toISOString(), assets: resolveSnapshotAssets(config), snapshotId: id });
+        await pastWall(T); // the next block is stamped after T
+        return tip;
+      };
+      const moveIn = async () => {
+        const sent = await wallet.send({ from: [wallet.funder], to: [{ script: dresser.script, value: FIVE }] });
+        await wallet.mine(1);
+        return { txid: sent.txid, height: await rpc.call<number>("getblockcount"), coin: outputsTo(sent.tx, dresser)[0]! };
+      };
+      const moveOut = async (coin: ReturnType<typeof outputsTo>[number]) => {
+        const sent = await wallet.send({ from: [dresser], coins: [coin], to: [{ script: wallet.funder.script, value: FIVE - 3_000n }], fee: 3_000n });
+        await wallet.mine(1);
+        return { txid: sent.txid, height: await rpc.call<number>("getblockcount") };
+      };
+
+      // 1 BTC held throughout.
+      await wallet.send({ from: [wallet.funder], to: [{ script: dresser.script, value: 100_000_000n }] });
+      await wallet.mine(W + 1);
+      // Snapshot 1: 5 BTC in, in the anchor block itself; out in the block right after it.
+      const in1 = await moveIn();
+      const anchor1 = await snapshotAt("wd-near");
+      const out1 = await moveOut(in1.coin);
+      // Snapshot 2: the same 5 BTC in 6 blocks before its anchor and out 5 blocks after it (W = 3).
+      await wallet.mine(W + 1);
+      const in2 = await moveIn();
+      await wallet.mine(5);
+      const anchor2 = await snapshotAt("wd-far");
+      await wallet.mine(4);
+      const out2 = await moveOut(in2.coin);
+      // Final past both windows (6 confirmations).
+      await wallet.mine(W + 8);
+      await indexOnce(config, s.store, kind);
+
+      expect(in1.height).toBe(anchor1);
+      expect(out1.height).toBe(anchor1 + 1);
+      const truth = await computeTruth(rpc, { dresser: [dresser.scriptHex] });
+      const at = truth.balances["dresser"]!;
+      const nodeMin = (a: number) => at.slice(a - W, a + W + 1).reduce((m, v) => (v < m ? v : m));
+
+      const near = await createCheckpoint({ store: s.store, config }, { snapshotId: "wd-near", wait: false });
+      const d1 = near.signed.document;
+      expect(d1.anchors[0]).toMatchObject({ height: anchor1, window: { blocks: W, fromHeight: anchor1 - W, toHeight: anchor1 + W } });
+      const a1 = d1.assets[0]!;
+      expect(BigInt(a1.reserves!)).toBe(at[anchor1]);
+      expect(BigInt(a1.window!.minReserves)).toBe(nodeMin(anchor1));
+      expect(a1.window).toMatchObject({ minReserves: "100000000", riseBefore: FIVE.toString(), dropAfter: FIVE.toString(), windowDressing: true });
+      // 1 BTC from the window's first height (the lowest where the minimum holds) and again after the outflow.
+      expect(a1.backing[0]!.window).toMatchObject({ min: "100000000", minHeight: anchor1 - W });
+      expect(d1.flags).toEqual([{
+        type: "window_dressing", asset: "BTC", riseBefore: FIVE.toString(), dropAfter: FIVE.toString(), reserves: (FIVE + 100_000_000n).toString(), thresholdBps: 1000,
+        inflows: [{ chain: "btc", chainAsset: "BTC_btc", wallet: "dresser", height: in1.height, txid: in1.txid, amount: FIVE.toString() }],
+        outflows: [{ chain: "btc", chainAsset: "BTC_btc", wallet: "dresser", height: out1.height, txid: out1.txid, amount: FIVE.toString() }],
+      }]);
+      // The flag does not hide the coverage: 6 BTC against 1 BTC owed.
+      expect(d1.status).toBe("covered");
+
+      const far = await createCheckpoint({ store: s.store, config }, { snapshotId: "wd-far", wait: false });
+      const d2 = far.signed.document;
+      expect(d2.anchors[0]!.height).toBe(anchor2);
+      expect(anchor2 - in2.height).toBe(5);
+      expect(out2.height - anchor2).toBe(5);
+      expect(d2.flags).toEqual([]);
+      expect(BigInt(d2.assets[0]!.reserves!)).toBe(at[anchor2]);
+      expect(BigInt(d2.assets[0]!.window!.minReserves)).toBe(nodeMin(anchor2));
+      expect(d2.assets[0]!.window).toMatchObject({ minReserves: (FIVE + 100_000_000n).toString(), riseBefore: "0", dropAfter: "0", windowDressing: false });
+
+      // Both verify (version 2: the window figures and the flag follow from the amounts), chained.
+      const v = verifyCheckpoints([{ name: "near", text: near.stored.signed }, { name: "far", text: far.stored.signed }], { jwks: buildJwks(config.checkpoints.keys) });
+      expect(v.checked.map((c) => c.seq)).toEqual([1, 2]);
     } finally {
       await s.dispose();
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveConfig, resolveSnapshotAssets, type ConfigInput } from "../../src/lib/config.js";
+import { resolveWindowBlocks } from "../../src/reconcile/create-checkpoint.js";
 
 const base = (extra: Partial<ConfigInput>, env: Record<string, string> = {}) =>
   resolveConfig({
@@ -53,5 +54,18 @@ describe("config: liability assets, backs, checkpoint keys", () => {
   it("resolves the signing key from the environment, never from the file", () => {
     const c = base({ liabilityAssets: { ETH: { decimals: 18 } }, checkpoints: { signingKey: { env: "CP" } } }, { CP: "ed25519:x" });
     expect(c.checkpoints).toMatchObject({ signingKey: "ed25519:x", signingKeyEnv: "CP", keys: [], auto: true });
+  });
+  it("window dressing settings: windowBlocks per chain (defaults by kind), windowDressingBps, problems with their paths", () => {
+    const c = base({
+      liabilityAssets: { ETH: { decimals: 18 } },
+      chains: { eth: { chain: "anvil", rpc: ["http://127.0.0.1:8545"] }, mainnet: { chain: "ethereum", rpc: ["http://127.0.0.1:8546"] }, btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"] }, sol: { chain: "solana-local", rpc: ["http://127.0.0.1:2"], windowBlocks: 0 } },
+    });
+    expect(Object.fromEntries(Object.values(c.chains).map((ch) => [ch.key, resolveWindowBlocks(ch)]))).toEqual({ eth: 10, mainnet: 65, btc: 6, sol: 0 });
+    expect(c.checkpoints.windowDressingBps).toBe(1000);
+    expect(base({ liabilityAssets: { ETH: { decimals: 18 } }, checkpoints: { windowDressingBps: 250 } }).checkpoints.windowDressingBps).toBe(250);
+    expect(problems(() => base({ liabilityAssets: { ETH: { decimals: 18 } }, chains: { eth: { chain: "anvil", rpc: ["http://127.0.0.1:8545"], windowBlocks: -1 } }, checkpoints: { windowDressingBps: 0 } }))).toEqual([
+      expect.stringMatching(/^chains\.eth\.windowBlocks: /),
+      expect.stringMatching(/^checkpoints\.windowDressingBps: /),
+    ]);
   });
 });

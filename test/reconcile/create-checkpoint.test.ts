@@ -7,7 +7,7 @@ import { importSnapshot } from "../../src/liabilities/import-snapshot.js";
 import { resolveConfig, resolveSnapshotAssets, type ConfigInput, type ResolvedConfig } from "../../src/lib/config.js";
 import { canonicalizeJson } from "../../src/reconcile/canonicalize-json.js";
 import { buildJwks } from "../../src/reconcile/build-jwks.js";
-import { createCheckpoint } from "../../src/reconcile/create-checkpoint.js";
+import { createCheckpoint, loadCheckpointReadiness } from "../../src/reconcile/create-checkpoint.js";
 import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
 import { runCheckpointRound } from "../../src/reconcile/follow-checkpoints.js";
@@ -29,7 +29,8 @@ function config(extra: Partial<ConfigInput> = {}, keyWindow = { notBefore: "2020
     path: "(test)",
     env: { CP_KEY: KEY.text },
     input: {
-      chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"] }, eth: { chain: "anvil", rpc: ["http://127.0.0.1:1"] } },
+      // Bitcoin keeps the default window (6 blocks); the EVM chain's (its finality depth, 10) would outrun the test's blocks.
+      chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"] }, eth: { chain: "anvil", rpc: ["http://127.0.0.1:1"], windowBlocks: 3 } },
       assets: {
         BTC_btc: { chain: "btc", native: true, decimals: 8, backs: "BTC" },
         ETH_eth: { chain: "eth", native: true, decimals: 18, backs: "ETH" },
@@ -102,6 +103,23 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(err.code).toBe("CHECKPOINT__NOT_FINALIZED");
     expect(err.shortMessage).toContain("Not every chain has finalized");
     expect(err.metaMessages.join("\n")).toContain("btc: finalized 10");
+    expect(await loadCheckpointReadiness({ store, config: cfg }, { snapshotId: "snap-1" })).toEqual({ state: "waiting", chains: [{ chain: "btc", finalized: 10 }, { chain: "eth", finalized: 20 }] });
+  });
+
+  it("provisional while the window after an anchor is not final: nothing is signed, --no-wait names the chain and heights", async () => {
+    // Both chains finalized past T (anchors btc 10, eth 21), but Bitcoin's window (6 blocks) ends at 16.
+    await saveFinalizedHeight(store, { chain: "btc", finalizedHeight: 15 });
+    await saveFinalizedHeight(store, { chain: "eth", finalizedHeight: 25 });
+    const err = await createCheckpoint({ store, config: cfg }, { wait: false }).catch((e) => e);
+    expect(err.code).toBe("CHECKPOINT__PROVISIONAL");
+    expect(err.shortMessage).toBe("The checkpoint of snapshot snap-1 is provisional: the window after an anchor is not final yet.");
+    expect(err.metaMessages).toEqual(["  btc: anchor 10, window to 16, finalized 15"]);
+    const round = await runCheckpointRound({ store, config: cfg, logger }, { checkpoints: true });
+    expect(round.created).toEqual([]);
+    expect(round.provisional).toEqual([{ snapshotId: "snap-1", chains: [{ chain: "btc", anchorHeight: 10, windowEnd: 16, finalized: 15 }] }]);
+    expect(await loadCheckpoints(store)).toEqual([]);
+    // What `checkpoint list` shows for it, read without writing.
+    expect(await loadCheckpointReadiness({ store, config: cfg }, { snapshotId: "snap-1" })).toEqual({ state: "provisional", chains: [{ chain: "btc", anchorHeight: 10, windowEnd: 16, finalized: 15 }] });
   });
 
   let firstBytes = "";
@@ -118,13 +136,18 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
       ["eth", 21, "block-time", 6300, 0, true],
     ]);
     expect(d.status).toBe("breach");
+    expect(d.version).toBe(2);
+    expect(d.anchors.map((a) => a.window)).toEqual([{ blocks: 6, fromHeight: 4, toHeight: 16 }, { blocks: 3, fromHeight: 18, toHeight: 24 }]);
+    // The 0.25 BTC deposit at 12 is inside Bitcoin's window after the anchor: a rise after, no drop, no flag.
+    expect(d.flags).toEqual([]);
     const asset = (id: string) => d.assets.find((a) => a.asset === id)!;
+    expect(asset("BTC").window).toEqual({ minReserves: "150000000", riseBefore: "0", dropAfter: "0", thresholdBps: 1000, windowDressing: false });
     expect(asset("BTC")).toMatchObject({ reserves: "150000000", liabilities: "150000000", surplus: "0", coverageBps: "10000", status: "covered" });
     expect(asset("ETH")).toMatchObject({ reserves: "5000000000000000000", surplus: "-1000000000000000000", coverageBps: "8333", status: "breach" });
     expect(asset("USDC")).toMatchObject({ reserves: "1002500000", liabilities: "1002500000", coverageBps: "10000", status: "covered" });
     expect(asset("USDC").backing).toEqual([
-      { chain: "eth", chainAsset: "USDC_bridged", decimals: 18, amount: "2000000000000000001", scaled: "2000000", remainder: "1", wallets: 2 },
-      { chain: "eth", chainAsset: "USDC_eth", decimals: 6, amount: "1000500000", scaled: "1000500000", remainder: "0", wallets: 2 },
+      { chain: "eth", chainAsset: "USDC_bridged", decimals: 18, amount: "2000000000000000001", scaled: "2000000", remainder: "1", wallets: 2, window: { min: "2000000000000000001", minHeight: 18, minScaled: "2000000", riseBefore: "0", dropAfter: "0" } },
+      { chain: "eth", chainAsset: "USDC_eth", decimals: 6, amount: "1000500000", scaled: "1000500000", remainder: "0", wallets: 2, window: { min: "1000500000", minHeight: 18, minScaled: "1000500000", riseBefore: "0", dropAfter: "0" } },
     ]);
     expect(asset("EUR")).toMatchObject({ reserves: "0", coverageBps: "0", status: "breach", backing: [] });
     expect(d.unbacked).toEqual({ liabilityAssets: ["EUR"], chainAssets: ["STETH_eth"] });
@@ -143,7 +166,7 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
   });
 
   it("not_anchored when a chain's anchor is further from T than its maxAnchorSkew, and no coverage is published", async () => {
-    const tight = config({ chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"], maxAnchorSkewSeconds: 299 }, eth: { chain: "anvil", rpc: ["http://127.0.0.1:1"] } } });
+    const tight = config({ chains: { btc: { chain: "bitcoin-regtest", rpc: ["http://127.0.0.1:1"], maxAnchorSkewSeconds: 299 }, eth: { chain: "anvil", rpc: ["http://127.0.0.1:1"], windowBlocks: 3 } } });
     // A second snapshot at the same time (another file): its checkpoint is seq 2, chained to 1.
     const file = join(dir, "l2.csv");
     writeFileSync(file, "account_id,asset,amount\nu1,BTC,1\n");

@@ -14,7 +14,8 @@ export type CheckpointSummaryJson = {
   status: string;
   invalidates: number | null;
   supersededBy: number | null;
-  assets: Array<{ asset: string; decimals: number; reserves: string | null; liabilities: string; surplus: string | null; coverageBps: string | null; status: string }>;
+  /** Version 2 documents add, per asset, the window's minimum (null when not anchored) and whether it is flagged window_dressing. */
+  assets: Array<{ asset: string; decimals: number; reserves: string | null; liabilities: string; surplus: string | null; coverageBps: string | null; status: string; windowMin?: string | null; windowDressing?: boolean }>;
   anchors: Array<{ chain: string; caip2: string; height: number; hash: string; time: number }>;
   /** The signed document, byte for byte. */
   url: string;
@@ -34,7 +35,10 @@ export function buildCheckpointSummary(c: SignedCheckpoint, p: { supersededBy: n
     status: d.status,
     invalidates: d.invalidates,
     supersededBy: p.supersededBy,
-    assets: d.assets.map((a) => ({ asset: a.asset, decimals: a.decimals, reserves: a.reserves, liabilities: a.liabilities, surplus: a.surplus, coverageBps: a.coverageBps, status: a.status })),
+    assets: d.assets.map((a) => ({
+      asset: a.asset, decimals: a.decimals, reserves: a.reserves, liabilities: a.liabilities, surplus: a.surplus, coverageBps: a.coverageBps, status: a.status,
+      ...(a.window !== undefined ? { windowMin: a.window?.minReserves ?? null, windowDressing: a.window?.windowDressing ?? false } : {}),
+    })),
     anchors: d.anchors.map((a) => ({ chain: a.chain, caip2: a.caip2, height: a.height, hash: a.hash, time: a.time })),
     url: `/public/v1/checkpoints/${d.seq}.json`,
   };

@@ -4,6 +4,7 @@
 import { canonicalizeJson } from "../../../reconcile/canonicalize-json.js";
 import type { SignedCheckpoint } from "../../../reconcile/checkpoint-document.js";
 import { bytesToHex, sha256 } from "../../../liabilities/verify-proof.js";
+import { checkWindowFigures } from "../../../reconcile/check-window-figures.js";
 
 /** The checks, by the name a failure reports. */
 export const CHECKS = {
@@ -118,6 +119,11 @@ export async function verifyCheckpointChain(p: { files: ReadonlyArray<{ text: st
       const bps = liabilities === 0n ? null : ((reserves * 10_000n) / liabilities).toString();
       if (a.coverageBps !== bps) return fail(CHECKS.figures, `${a.asset}: coverage does not follow from reserves and liabilities`);
       if (a.surplus !== null && a.surplus !== (reserves - liabilities).toString()) return fail(CHECKS.figures, `${a.asset}: surplus is not reserves minus liabilities`);
+      // Version 2 carries the reserve window; version 1 documents have none and are checked as before.
+      if (d.version === 2) {
+        const problem = checkWindowFigures(a, reserves, (Array.isArray(d.flags) ? d.flags : []).some((f) => f.type === "window_dressing" && f.asset === a.asset));
+        if (problem) return fail(CHECKS.figures, `${a.asset}: window ${problem}`);
+      }
     }
     if (seq === null || seq < 1) return fail(CHECKS.sequence, "seq is not a positive integer");
     if (prev) {
