@@ -90,7 +90,8 @@ export function writePonderAppRoot(dir: string, root = PONDER_ROOT): string {
  * so a changed plan or a Backstop upgrade indexes into a fresh schema (RPC data comes from ponder_sync's cache).
  */
 export function computePonderSchema(plan: PonderPlan, root = PONDER_ROOT): string {
-  const h = createHash("sha256").update(JSON.stringify({ ...plan, pgliteDir: undefined }));
+  // Not the balance reader: it is the start-up probe's choice (the provider's), and both read the same numbers.
+  const h = createHash("sha256").update(JSON.stringify({ ...plan, pgliteDir: undefined, chains: plan.chains.map((c) => ({ ...c, balanceReader: undefined })) }));
   const files = ["ponder.config.ts", "ponder.schema.ts"];
   for (const d of ["src/chains/evm", "src/api", "abis"]) {
     for (const f of readdirSync(path.join(root, d), { recursive: true }) as string[]) {

@@ -8,7 +8,7 @@
 // balance and those token pairs in one multicall. No receipts, no traces.
 import { ponder as registry } from "ponder:registry";
 import { and, desc, eq, lt } from "ponder";
-import { backstopBalance, backstopBlock, backstopPending, backstopTransfer } from "ponder:schema";
+import { backstopBalance, backstopBlock, backstopTransfer } from "ponder:schema";
 import { createEvmRpc, type EvmRpc } from "../create-evm-rpc.js";
 import { fetchBalancesAtBlock } from "../fetch-balances-at-block.js";
 import { PONDER_SOURCES } from "../build-ponder-config.js";
@@ -77,56 +77,69 @@ async function latestReads(context: LooseContext, c: PonderPlanChain, parentHash
   return latest;
 }
 
-async function markPending(context: LooseContext, blockNumber: bigint, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
-  const id = { chainId: context.chain.id, blockNumber };
-  const row = (await context.db.find(backstopPending, id)) as { keys: string[] } | null;
-  if (!row) {
-    await context.db.insert(backstopPending).values({ ...id, keys });
-    return;
-  }
-  const merged = [...new Set([...row.keys, ...keys])];
-  if (merged.length !== row.keys.length) await context.db.update(backstopPending, id).set({ keys: merged });
+/**
+ * The (wallet, token) pairs the Transfer logs of the block being indexed touched, in memory. Ponder runs a
+ * block's log events before its block event, so when this process ran the parent's block event (the memo's
+ * hash is the block's parent) it ran every log event of this block too and the set is complete. Otherwise
+ * (a start, a crash recovery resuming inside a block, a reorg) the block handler rebuilds it from the
+ * block's `backstop_transfer` rows in one query. Before, a `backstop_pending` row per block cost an
+ * indexing-store find per log and per block.
+ */
+const pending = new Map<string, { number: bigint; keys: Set<string> }>();
+function pendingKeys(chain: string, number: bigint): Set<string> {
+  let p = pending.get(chain);
+  if (!p || p.number !== number) pending.set(chain, (p = { number, keys: new Set() }));
+  return p.keys;
 }
 
-function walletKeys(context: LooseContext, addresses: Array<string | null | undefined>, asset: (c: PonderPlanChain) => string | undefined): string[] {
-  const c = chainPlan(context.chain.name);
-  const a = asset(c);
-  if (!a) return [];
-  const out: string[] = [];
-  for (const addr of addresses) {
-    const w = addr?.toLowerCase();
-    if (w && c.walletSet.has(w)) out.push(`${w}|${a}`);
-  }
-  return out;
+function walletKey(c: PonderPlanChain & { walletSet: Set<string> }, addr: string, asset: string): string | undefined {
+  const w = addr.toLowerCase();
+  return c.walletSet.has(w) ? `${w}|${asset}` : undefined;
 }
 
 if (registryHasTokens()) {
-  for (const source of [PONDER_SOURCES.erc20In, PONDER_SOURCES.erc20Out]) {
-    ponder.on(`${source}:Transfer`, async ({ event, context }) => {
-      const token = (event.log.address as string).toLowerCase();
-      const c = chainPlan(context.chain.name);
-      const asset = c.tokenAsset.get(token);
-      if (!asset) return;
-      const keys = walletKeys(context, [event.args.from, event.args.to], () => asset);
-      if (keys.length === 0) return;
-      // A log from custody to custody matches both sources: one row per log either way.
-      await context.db
-        .insert(backstopTransfer)
-        .values({
-          chainId: context.chain.id,
-          blockNumber: event.block.number,
-          logIndex: event.log.logIndex,
-          txHash: event.transaction.hash,
-          asset,
-          from: (event.args.from as string).toLowerCase() as Hex,
-          to: (event.args.to as string).toLowerCase() as Hex,
-          amount: event.args.value as bigint,
-        })
-        .onConflictDoNothing();
-      await markPending(context, event.block.number, keys);
+  // Every Transfer log of the configured tokens (the filter is by token address only: a filter by custody
+  // wallet made 2 × tokens × wallets filter fragments, and Ponder's interval bookkeeping for 10,000 of
+  // them cost ~4 s per sync round on PGlite); only logs from or to a custody wallet are kept.
+  ponder.on(`${PONDER_SOURCES.erc20}:Transfer`, async ({ event, context }) => {
+    const c = chainPlan(context.chain.name);
+    const asset = c.tokenAsset.get((event.log.address as string).toLowerCase());
+    if (!asset) return;
+    const from = (event.args.from as string).toLowerCase() as Hex;
+    const to = (event.args.to as string).toLowerCase() as Hex;
+    const kFrom = walletKey(c, from, asset);
+    const kTo = walletKey(c, to, asset);
+    if (!kFrom && !kTo) return;
+    await context.db.insert(backstopTransfer).values({
+      chainId: context.chain.id,
+      blockNumber: event.block.number,
+      logIndex: event.log.logIndex,
+      txHash: event.transaction.hash,
+      asset,
+      from,
+      to,
+      amount: event.args.value as bigint,
     });
+    const keys = pendingKeys(c.key, event.block.number as bigint);
+    if (kFrom) keys.add(kFrom);
+    if (kTo) keys.add(kTo);
+  });
+}
+
+/** The touched pairs of a block from its stored Transfer rows (after a start, a recovery or a reorg). */
+async function loadPendingKeys(context: LooseContext, c: PonderPlanChain & { walletSet: Set<string> }, number: bigint): Promise<Set<string>> {
+  const rows = (await context.db.sql
+    .select({ asset: backstopTransfer.asset, from: backstopTransfer.from, to: backstopTransfer.to })
+    .from(backstopTransfer)
+    .where(and(eq(backstopTransfer.chainId, context.chain.id), eq(backstopTransfer.blockNumber, number)))) as Array<{ asset: string; from: string; to: string }>;
+  const keys = new Set<string>();
+  for (const r of rows) {
+    for (const a of [r.from, r.to]) {
+      const k = walletKey(c, a, r.asset);
+      if (k) keys.add(k);
+    }
   }
+  return keys;
 }
 
 ponder.on(`${PONDER_SOURCES.blocks}:block`, async ({ event, context }) => {
@@ -140,16 +153,21 @@ ponder.on(`${PONDER_SOURCES.blocks}:block`, async ({ event, context }) => {
   if (fullRead) {
     for (const wallet of c.wallets) for (const t of c.tokens) pairs.push({ wallet, asset: t.asset });
   } else if (c.tokens.length > 0) {
-    const row = (await context.db.find(backstopPending, { chainId: context.chain.id, blockNumber: number })) as { keys: string[] } | null;
-    for (const k of row?.keys ?? []) {
+    const continuous = memo.get(c.key)?.hash === event.block.parentHash;
+    const keys = continuous ? (pending.get(c.key)?.number === number ? pending.get(c.key)!.keys : new Set<string>()) : await loadPendingKeys(context, c, number);
+    for (const k of keys) {
       const [wallet, asset] = k.split("|") as [Hex, string];
       pairs.push({ wallet, asset });
     }
   }
+  pending.delete(c.key);
   const latest = await latestReads(context, c, event.block.parentHash as Hex, number);
   if (pairs.length > 0) {
     const rpc = nodeRpc(c);
-    const balances = await fetchBalancesAtBlock({ request: (a) => rpc.request(a.method, a.params) }, { chain: c, blockNumber: number, blockHash: event.block.hash as Hex, pairs });
+    const balances = await fetchBalancesAtBlock(
+      { request: (a) => rpc.request(a.method, a.params) },
+      { chain: c, blockNumber: number, blockHash: event.block.hash as Hex, pairs, reader: c.balanceReader ?? "multicall3" },
+    );
     // Only what differs from the pair's previous read is written: 1,000 wallets cost one row per change, not 1,000.
     const changed: Array<{ chainId: number; blockNumber: bigint; wallet: Hex; asset: string; balance: bigint }> = [];
     for (let i = 0; i < pairs.length; i++) {
