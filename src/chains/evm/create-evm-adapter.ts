@@ -12,7 +12,8 @@ import { createPonderSupervisor, type PonderSupervisor } from "./create-ponder-s
 import { checkEvmMethods } from "./check-evm-methods.js";
 import { computeBlocksNeedingTransactions, decodePonderBlocks, type DecodedEvmBlock, type EvmReadState, type PonderBalancesPage, type PonderBlock } from "./decode-ponder-blocks.js";
 import { EvmConfigError, EvmMissingMulticallError, EvmUnknownTokenError, PonderRouteError, PonderStalledError } from "./errors.js";
-import { fetchBalancesAtBlock, type BalanceReader } from "./fetch-balances-at-block.js";
+import { fetchBalancesAtBlock } from "./fetch-balances-at-block.js";
+import { probeBalanceReader } from "./probe-balance-reader.js";
 import { fetchBlockTransactions } from "./fetch-block-transactions.js";
 import type { PonderPlan } from "./ponder-plan.js";
 
@@ -98,34 +99,13 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
         throw new EvmUnknownTokenError({ chain: key, asset: t.asset, address: t.address, problem: `balanceOf does not answer a uint256 (${(cause as Error).message.slice(0, 80)})` });
       }
     }
-    planChain.balanceReader = await probeBalanceReader(head);
+    const tip = await rpc.fetchBlockHeader(Number(head));
+    planChain.balanceReader = await probeBalanceReader(
+      { request: (a) => rpc.request(a.method, a.params), log },
+      { chain: planChain, blockNumber: head, ...(tip ? { blockHash: tip.hash as `0x${string}` } : {}) },
+    );
   }
 
-  /**
-   * Backstop's reader (a state override) when the provider runs it and it answers what Multicall3 answers at
-   * the head for a wallet's native balance and every token; else Multicall3 (logged). Transport failures
-   * are the caller's retries.
-   */
-  async function probeBalanceReader(head: bigint): Promise<BalanceReader> {
-    const pairs = [
-      { wallet: planChain.multicall3, asset: planChain.nativeAsset },
-      ...(planChain.wallets[0] ? [{ wallet: planChain.wallets[0], asset: planChain.nativeAsset }] : []),
-      ...planChain.tokens.map((t) => ({ wallet: planChain.wallets[0] ?? t.address, asset: t.asset })),
-    ];
-    const request = (a: { method: string; params: unknown[] }) => rpc.request(a.method, a.params);
-    const block = await rpc.fetchBlockHeader(Number(head));
-    const at = { chain: planChain, blockNumber: head, ...(block ? { blockHash: block.hash as `0x${string}` } : {}), pairs };
-    const expected = await fetchBalancesAtBlock({ request }, { ...at, reader: "multicall3" });
-    try {
-      const got = await fetchBalancesAtBlock({ request }, { ...at, reader: "override" });
-      if (got.every((v, i) => v === expected[i])) return "override";
-      log.warn({ msg: "balance reader disagrees with Multicall3: reading with Multicall3", block: Number(head) });
-    } catch (err) {
-      if ((err as { retryable?: boolean }).retryable) throw err;
-      log.warn({ msg: "provider refuses eth_call state overrides: reading balances with Multicall3", block: Number(head), error: (err as Error).message.slice(0, 200) });
-    }
-    return "multicall3";
-  }
 
   /** Ponder outlives a `--once` run (a cold start costs ~20 s); it is started after every check passed. */
   async function ponder(): Promise<PonderSupervisor> {

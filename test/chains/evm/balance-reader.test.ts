@@ -6,6 +6,7 @@ import { numberToHex, type Address, type Hex } from "viem";
 import { BALANCE_READER_CODE } from "../../../src/chains/evm/balance-reader-code.js";
 import { BalanceReadError, fetchBalancesAtBlock, READER_GAS_BUDGET } from "../../../src/chains/evm/fetch-balances-at-block.js";
 import { MULTICALL3_ADDRESS } from "../../../abis/multicall3.js";
+import { probeBalanceReader } from "../../../src/chains/evm/probe-balance-reader.js";
 import { startEvmDevnet, type EvmDevnet } from "../../rig/evm.js";
 
 let dev: EvmDevnet;
@@ -82,5 +83,25 @@ describe("balance reader (eth_call state override)", () => {
     const chain = { key: "anvil", multicall3: MULTICALL3_ADDRESS.toLowerCase() as Hex, nativeAsset: "ETH", tokens: [{ asset: "B", address: bad }] };
     await expect(fetchBalancesAtBlock({ request }, { chain, blockNumber: block.number, blockHash: block.hash, pairs: [{ wallet: wallet(0), asset: "ETH" }, { wallet: wallet(0), asset: "B" }], reader: "override" })).rejects.toBeInstanceOf(BalanceReadError);
     expect(numberToHex(block.number)).toMatch(/^0x/);
+  });
+
+  it("the start-up probe picks the reader where it works, and Multicall3 where the provider refuses or garbles state overrides", async () => {
+    const block = await dev.client.getBlock();
+    const chain = { key: "anvil", multicall3: MULTICALL3_ADDRESS.toLowerCase() as Hex, nativeAsset: "ETH", tokens: [{ asset: "T", address: token }], wallets: [wallet(0)] };
+    const warnings: unknown[] = [];
+    const log = { warn: (o: unknown) => void warnings.push(o) };
+    const at = { chain, blockNumber: block.number, blockHash: block.hash };
+    expect(await probeBalanceReader({ request, log }, at)).toBe("override");
+    expect(warnings).toEqual([]);
+    // A provider without state overrides: a JSON-RPC error (not retryable).
+    const refusing = async (a: { method: string; params: unknown[] }) => {
+      if (a.method === "eth_call" && a.params.length > 2) throw Object.assign(new Error("state overrides are not supported"), { retryable: false });
+      return request(a);
+    };
+    expect(await probeBalanceReader({ request: refusing, log }, at)).toBe("multicall3");
+    // One that ignores the override (calls an address without code: empty result).
+    const ignoring = async (a: { method: string; params: unknown[] }) => request({ ...a, params: a.params.slice(0, 2) });
+    expect(await probeBalanceReader({ request: ignoring, log }, at)).toBe("multicall3");
+    expect(warnings).toHaveLength(2);
   });
 });
