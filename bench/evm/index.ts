@@ -153,7 +153,12 @@ async function main() {
     let firstAt = 0;
     let firstHeight = 0;
     const tStart = performance.now();
-    const indexer = createEvmIndexer({ config, chainKey: "eth", store, logger }, { ponderDir: path.join(dir, "ponder"), onSupervisor: (s) => (sup = s) });
+    // BENCH_CPU_PROF=<dir>: Ponder runs with --cpu-prof (a .cpuprofile written there when it stops).
+    const prof = process.env.BENCH_CPU_PROF;
+    const indexer = createEvmIndexer(
+      { config, chainKey: "eth", store, logger },
+      { ponderDir: path.join(dir, "ponder"), onSupervisor: (s) => (sup = s), ...(prof ? { ponderNodeArgs: ["--cpu-prof", `--cpu-prof-dir=${path.resolve(prof)}`] } : {}) },
+    );
     // Progress trace: Ponder's indexed block (its /status) next to Backstop's cursor, every 2 s.
     const trace = setInterval(async () => {
       const st = await fetch(`${(sup as { baseUrl?: () => string } | undefined)?.baseUrl?.() ?? "http://127.0.0.1:1"}/status`).then((r) => r.json() as Promise<Record<string, { block: { number: number } }>>).catch(() => null);

@@ -41,6 +41,8 @@ export type EvmIndexerOptions = {
    * halts with PonderStalledError (a child failing slowly: retrying a refused method forever). Default 600 000.
    */
   ponderStallMs?: number;
+  /** Extra Node.js options for the Ponder child (the benchmark's `--cpu-prof`). */
+  ponderNodeArgs?: readonly string[];
 };
 
 /** Default ponderStallMs: 10 minutes (a cold Ponder start with a large backfill takes a few). */
@@ -110,7 +112,7 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
   /** Ponder outlives a `--once` run (a cold start costs ~20 s); it is started after every check passed. */
   async function ponder(): Promise<PonderSupervisor> {
     if (!supervisor) {
-      supervisor = createPonderSupervisor({ chain: key, dir: ponderDir, plan, rpcEnv: { [rpcEnvName(key)]: chain!.rpc.join(" ") }, databaseUrl: ponderPg, logger });
+      supervisor = createPonderSupervisor({ chain: key, dir: ponderDir, plan, rpcEnv: { [rpcEnvName(key)]: chain!.rpc.join(" ") }, databaseUrl: ponderPg, logger, nodeArgs: opts.ponderNodeArgs });
       opts.onSupervisor?.(supervisor);
       await supervisor.start();
     }

@@ -44,6 +44,8 @@ export type CreatePonderSupervisorParameters = {
   logger: Logger;
   /** Consecutive error exits (each within 2 min of its start) before giving up. Default 4. */
   maxFailedStarts?: number;
+  /** Extra Node.js options for the Ponder process, before its script (the benchmark's `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 };
 
 /** Finds a free loopback TCP port (listen on 0, close). */
@@ -163,7 +165,7 @@ export function createPonderSupervisor(p: CreatePonderSupervisorParameters): Pon
       set: { ...p.rpcEnv, PONDER_TELEMETRY_DISABLED: "true", [PONDER_PLAN_ENV]: planFile, DATABASE_URL: p.databaseUrl },
     });
     const app = writePonderAppRoot(p.dir);
-    const args = [ponderBin, "--root", app, "--log-format", "json", "start", "--schema", schema, "--port", String(port), "--hostname", "127.0.0.1"];
+    const args = [...(p.nodeArgs ?? []), ponderBin, "--root", app, "--log-format", "json", "start", "--schema", schema, "--port", String(port), "--hostname", "127.0.0.1"];
     const c = spawn(process.execPath, args, { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });
     child = c;
     // Ponder alone never keeps Backstop alive (`index --once` must exit); the exit hook stops it.
