@@ -40,18 +40,6 @@ export const backstopBalance = onchainTable(
   }),
 );
 
-/** (wallet, asset) pairs an event in this block may have changed; read once at the block's end. */
-export const backstopPending = onchainTable(
-  "backstop_pending",
-  (t) => ({
-    chainId: t.integer().notNull(),
-    blockNumber: t.bigint().notNull(),
-    /** `wallet|asset` keys. */
-    keys: t.text().array().notNull(),
-  }),
-  (table) => ({ pk: primaryKey({ columns: [table.chainId, table.blockNumber] }) }),
-);
-
 /** An ERC-20 `Transfer` log from or to a custody wallet: which transaction moved a token, and with whom. */
 export const backstopTransfer = onchainTable(
   "backstop_transfer",

@@ -32,6 +32,9 @@ export function validateEvmChainConfig(config: ResolvedConfig, chainKey: string)
   const natives = Object.values(config.assets).filter((a) => a.chain === chainKey && a.native);
   if (natives.length !== 1) problems.push(`assets: chain "${chainKey}" needs exactly one native asset (e.g. ETH with native: true, decimals: 18)`);
   const seenTokens = new Map<string, string>();
+  const tokenCount = Object.values(config.assets).filter((a) => a.chain === chainKey && !a.native).length;
+  // Ponder 0.16.10 crashes on tokens + 2 filter fragments ≡ 1 (mod 200): see PONDER_SOURCES.pad.
+  if (tokenCount % 200 === 199) problems.push(`assets: chain "${chainKey}" has ${tokenCount} tokens; Ponder 0.16.10 cannot index a number ≡ 199 (mod 200) (add or remove one)`);
   for (const a of Object.values(config.assets)) {
     if (a.chain !== chainKey || a.native) continue;
     if (!a.address || !isAddress(a.address, { strict: true })) {

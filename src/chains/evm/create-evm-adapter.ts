@@ -13,6 +13,7 @@ import { checkEvmMethods } from "./check-evm-methods.js";
 import { computeBlocksNeedingTransactions, decodePonderBlocks, type DecodedEvmBlock, type EvmReadState, type PonderBalancesPage, type PonderBlock } from "./decode-ponder-blocks.js";
 import { EvmConfigError, EvmMissingMulticallError, EvmUnknownTokenError, PonderRouteError, PonderStalledError } from "./errors.js";
 import { fetchBalancesAtBlock } from "./fetch-balances-at-block.js";
+import { probeBalanceReader } from "./probe-balance-reader.js";
 import { fetchBlockTransactions } from "./fetch-block-transactions.js";
 import type { PonderPlan } from "./ponder-plan.js";
 
@@ -40,6 +41,8 @@ export type EvmIndexerOptions = {
    * halts with PonderStalledError (a child failing slowly: retrying a refused method forever). Default 600 000.
    */
   ponderStallMs?: number;
+  /** Extra Node.js options for the Ponder child (the benchmark's `--cpu-prof`). */
+  ponderNodeArgs?: readonly string[];
 };
 
 /** Default ponderStallMs: 10 minutes (a cold Ponder start with a large backfill takes a few). */
@@ -98,12 +101,18 @@ export function createEvmAdapter(ctx: IndexerContext, opts: EvmIndexerOptions = 
         throw new EvmUnknownTokenError({ chain: key, asset: t.asset, address: t.address, problem: `balanceOf does not answer a uint256 (${(cause as Error).message.slice(0, 80)})` });
       }
     }
+    const tip = await rpc.fetchBlockHeader(Number(head));
+    planChain.balanceReader = await probeBalanceReader(
+      { request: (a) => rpc.request(a.method, a.params), log },
+      { chain: planChain, blockNumber: head, ...(tip ? { blockHash: tip.hash as `0x${string}` } : {}) },
+    );
   }
+
 
   /** Ponder outlives a `--once` run (a cold start costs ~20 s); it is started after every check passed. */
   async function ponder(): Promise<PonderSupervisor> {
     if (!supervisor) {
-      supervisor = createPonderSupervisor({ chain: key, dir: ponderDir, plan, rpcEnv: { [rpcEnvName(key)]: chain!.rpc.join(" ") }, databaseUrl: ponderPg, logger });
+      supervisor = createPonderSupervisor({ chain: key, dir: ponderDir, plan, rpcEnv: { [rpcEnvName(key)]: chain!.rpc.join(" ") }, databaseUrl: ponderPg, logger, nodeArgs: opts.ponderNodeArgs });
       opts.onSupervisor?.(supervisor);
       await supervisor.start();
     }

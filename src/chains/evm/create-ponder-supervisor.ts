@@ -44,6 +44,8 @@ export type CreatePonderSupervisorParameters = {
   logger: Logger;
   /** Consecutive error exits (each within 2 min of its start) before giving up. Default 4. */
   maxFailedStarts?: number;
+  /** Extra Node.js options for the Ponder process, before its script (the benchmark's `--cpu-prof`). */
+  nodeArgs?: readonly string[];
 };
 
 /** Finds a free loopback TCP port (listen on 0, close). */
@@ -90,7 +92,8 @@ export function writePonderAppRoot(dir: string, root = PONDER_ROOT): string {
  * so a changed plan or a Backstop upgrade indexes into a fresh schema (RPC data comes from ponder_sync's cache).
  */
 export function computePonderSchema(plan: PonderPlan, root = PONDER_ROOT): string {
-  const h = createHash("sha256").update(JSON.stringify({ ...plan, pgliteDir: undefined }));
+  // Not the balance reader: it is the start-up probe's choice (the provider's), and both read the same numbers.
+  const h = createHash("sha256").update(JSON.stringify({ ...plan, pgliteDir: undefined, chains: plan.chains.map((c) => ({ ...c, balanceReader: undefined })) }));
   const files = ["ponder.config.ts", "ponder.schema.ts"];
   for (const d of ["src/chains/evm", "src/api", "abis"]) {
     for (const f of readdirSync(path.join(root, d), { recursive: true }) as string[]) {
@@ -162,7 +165,7 @@ export function createPonderSupervisor(p: CreatePonderSupervisorParameters): Pon
       set: { ...p.rpcEnv, PONDER_TELEMETRY_DISABLED: "true", [PONDER_PLAN_ENV]: planFile, DATABASE_URL: p.databaseUrl },
     });
     const app = writePonderAppRoot(p.dir);
-    const args = [ponderBin, "--root", app, "--log-format", "json", "start", "--schema", schema, "--port", String(port), "--hostname", "127.0.0.1"];
+    const args = [...(p.nodeArgs ?? []), ponderBin, "--root", app, "--log-format", "json", "start", "--schema", schema, "--port", String(port), "--hostname", "127.0.0.1"];
     const c = spawn(process.execPath, args, { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });
     child = c;
     // Ponder alone never keeps Backstop alive (`index --once` must exit); the exit hook stops it.

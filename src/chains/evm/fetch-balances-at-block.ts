@@ -1,6 +1,14 @@
 import { decodeFunctionResult, encodeFunctionData, numberToHex, type Hex } from "viem";
 import { erc20Abi } from "../../../abis/erc20.js";
 import { multicall3Abi } from "../../../abis/multicall3.js";
+import { BALANCE_READER_ADDRESS, BALANCE_READER_CODE } from "./balance-reader-code.js";
+
+/**
+ * How balances are read: `override` runs Backstop's reader (balance-reader-code.ts) at one address through
+ * an `eth_call` state override; `multicall3` uses Multicall3 `tryAggregate` (the fallback when the provider
+ * refuses state overrides).
+ */
+export type BalanceReader = "override" | "multicall3";
 
 /** Minimal EIP-1193 request function (Ponder's cached `context.client`, a viem client, a proxy). */
 export type RequestFn = (a: { method: string; params: unknown[] }) => Promise<unknown>;
@@ -12,8 +20,10 @@ export type FetchBalancesAtBlockParameters = {
   /** When given, the read is pinned to this block by hash (EIP-1898): never another block at the same height. */
   blockHash?: Hex;
   pairs: ReadonlyArray<{ wallet: Hex; asset: string }>;
-  /** Sub-calls per eth_call; default READ_BATCH_SIZE. */
+  /** Sub-calls per eth_call with Multicall3; default READ_BATCH_SIZE. */
   batchSize?: number;
+  /** Default `multicall3`. */
+  reader?: BalanceReader;
 };
 
 /**
@@ -37,6 +47,7 @@ export class BalanceReadError extends Error {
  * @throws BalanceReadError when a sub-call fails or returns something other than one uint256.
  */
 export async function fetchBalancesAtBlock(ctx: { request: RequestFn }, p: FetchBalancesAtBlockParameters): Promise<bigint[]> {
+  if (p.reader === "override") return fetchWithReader(ctx, p);
   const tokenOf = new Map(p.chain.tokens.map((t) => [t.asset, t.address]));
   const batchSize = p.batchSize ?? READ_BATCH_SIZE;
   const out: bigint[] = [];
@@ -69,6 +80,65 @@ export async function fetchBalancesAtBlock(ctx: { request: RequestFn }, p: Fetch
         throw new BalanceReadError(`balance read failed for ${pair.wallet} ${pair.asset} on ${p.chain.key} at block ${p.blockNumber}`);
       out.push(BigInt(r.returnData));
     });
+  }
+  return out;
+}
+
+/**
+ * Gas budget of one reader call: 20M, as for Multicall3 (below geth's 50M `eth_call` cap and hosted
+ * providers' 25–30M). Estimates per entry: a native ≈ 2,600 (cold BALANCE) + 320 calldata + loop ≈ 3k; a
+ * token pair ≈ 2,600 (cold account) + 2,100 (cold slot) + call and calldata ≈ 6.5k, doubled for proxied
+ * tokens (USDC: a DELEGATECALL and more cold slots) ≈ 13k. 1,000 wallets' natives (≈ 3M) and a block's
+ * touched pairs are one call; a full read of 1,000 wallets × 5 tokens (≈ 68M) is four.
+ */
+export const READER_GAS_BUDGET = 20_000_000;
+const NATIVE_GAS = 3_000;
+const TOKEN_GAS = 13_000;
+/** The reader's native count is a uint16. */
+const MAX_NATIVES = 0xffff;
+
+/** Reads with Backstop's reader (state override): ⌈estimated gas / READER_GAS_BUDGET⌉ eth_calls. */
+async function fetchWithReader(ctx: { request: RequestFn }, p: FetchBalancesAtBlockParameters): Promise<bigint[]> {
+  const tokenOf = new Map(p.chain.tokens.map((t) => [t.asset, t.address]));
+  const out: bigint[] = new Array<bigint>(p.pairs.length);
+  const block = p.blockHash ? { blockHash: p.blockHash } : numberToHex(p.blockNumber);
+  let i = 0;
+  while (i < p.pairs.length) {
+    const natives: number[] = [];
+    const tokens: number[] = [];
+    let gas = 0;
+    for (; i < p.pairs.length; i++) {
+      const native = p.pairs[i]!.asset === p.chain.nativeAsset;
+      const cost = native ? NATIVE_GAS : TOKEN_GAS;
+      if (gas + cost > READER_GAS_BUDGET && gas > 0) break;
+      if (native && natives.length === MAX_NATIVES) break;
+      gas += cost;
+      (native ? natives : tokens).push(i);
+    }
+    let data = natives.length.toString(16).padStart(4, "0");
+    for (const j of natives) data += p.pairs[j]!.wallet.slice(2).toLowerCase();
+    for (const j of tokens) {
+      const { wallet, asset } = p.pairs[j]!;
+      const token = tokenOf.get(asset);
+      if (!token) throw new BalanceReadError(`asset ${asset} is not a token of chain ${p.chain.key}`);
+      data += token.slice(2).toLowerCase() + wallet.slice(2).toLowerCase();
+    }
+    let raw: Hex;
+    try {
+      raw = (await ctx.request({
+        method: "eth_call",
+        params: [{ to: BALANCE_READER_ADDRESS, data: `0x${data}` }, block, { [BALANCE_READER_ADDRESS]: { code: BALANCE_READER_CODE } }],
+      })) as Hex;
+    } catch (cause) {
+      // The reader reverts only on a token read that is not one uint256 (and a provider may answer a
+      // revert as a JSON-RPC error): name the block, never return a number.
+      if ((cause as { retryable?: boolean }).retryable) throw cause;
+      throw new BalanceReadError(`balance read failed on ${p.chain.key} at block ${p.blockNumber}: ${(cause as Error).message.slice(0, 120)}`, { cause });
+    }
+    const order = [...natives, ...tokens];
+    if (typeof raw !== "string" || raw.length !== 2 + 64 * order.length)
+      throw new BalanceReadError(`the balance reader answered ${typeof raw === "string" ? (raw.length - 2) / 2 : "no"} bytes for ${order.length} balances on ${p.chain.key} at block ${p.blockNumber}`);
+    order.forEach((j, k) => (out[j] = BigInt(`0x${raw.slice(2 + 64 * k, 66 + 64 * k)}`)));
   }
   return out;
 }

@@ -33,6 +33,12 @@ export type PonderPlanChain = {
   maxRequestsPerSecond?: number;
   /** Multicall3 address used for batched reads. */
   multicall3: `0x${string}`;
+  /**
+   * How the block handler reads balances: `override` (Backstop's reader run through an `eth_call` state
+   * override, balance-reader-code.ts) or `multicall3`. Decided by the adapter's start-up probe; absent
+   * means `multicall3`.
+   */
+  balanceReader?: "override" | "multicall3";
   /** Backstop asset id of the native coin (e.g. `ETH`). */
   nativeAsset: string;
   /** Custody wallets (lowercase). */

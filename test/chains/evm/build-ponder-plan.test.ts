@@ -44,15 +44,15 @@ describe("buildPonderPlan / buildPonderConfig", () => {
     expect(rpcEnvName("base-sepolia")).toBe("BACKSTOP_RPC_BASE_SEPOLIA");
   });
 
-  it("gives Ponder two ERC-20 sources (in/out), every block and the pad source: no account source (it needs receipts or traces)", () => {
+  it("gives Ponder one ERC-20 source filtered by token address only, every block and the pad source: no account source (it needs receipts or traces)", () => {
     const plan = buildPonderPlan(config, "ethereum", {});
     const c = buildPonderConfig(plan, { BACKSTOP_RPC_ETHEREUM: "https://a.example https://b.example" });
     expect(c.chains).toEqual({ ethereum: { id: 1, rpc: ["https://a.example", "https://b.example"], disableCache: false, pollingInterval: 1000 } });
-    expect(Object.keys(c.contracts)).toEqual(["Erc20In", "Erc20Out"]);
-    expect((c.contracts as Record<string, { chain: Record<string, { filter: unknown }> }>).Erc20In!.chain.ethereum!.filter).toEqual({ event: "Transfer", args: { to: plan.chains[0]!.wallets } });
-    expect((c.contracts as Record<string, { chain: Record<string, { filter: unknown }> }>).Erc20Out!.chain.ethereum!.filter).toEqual({ event: "Transfer", args: { from: plan.chains[0]!.wallets } });
+    expect(Object.keys(c.contracts)).toEqual(["Erc20"]);
+    // No per-wallet topics: one filter fragment per token, not 2 × tokens × wallets.
+    expect((c.contracts as Record<string, { chain: Record<string, unknown> }>).Erc20!.chain.ethereum).toEqual({ address: ["0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"], startBlock: plan.chains[0]!.startBlock });
     expect("accounts" in c).toBe(false);
-    // Two block sources keep Ponder's fragment count even (see PONDER_SOURCES.pad).
+    // The pad block source keeps Ponder's fragment count (tokens + 2) off 1 (mod 200) (see PONDER_SOURCES.pad).
     expect(Object.keys(c.blocks)).toEqual(["BackstopBlock", "BackstopPad"]);
     expect(() => buildPonderConfig(plan, {})).toThrow("BACKSTOP_RPC_ETHEREUM");
   });
