@@ -22,8 +22,10 @@ export async function loadReservesAt(q: ReadQuery, p: { chain: string; height: n
   const stateRows = await q.rawArrays(
     `SELECT w.id, w.label, w.kind, w.address, w.descriptor, s.state, s.reason, s.birthday, s.exact_from, s.source, s.active_height, s.removed_height,
        CASE WHEN s.wallet_id IS NULL THEN 0 ELSE 1 END AS has_state
-     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id WHERE w.chain = ?`,
-    [p.chain],
+     FROM wallets w LEFT JOIN wallet_states s ON s.wallet_id = w.id AND s.chain = ? WHERE w.chain = ?`,
+    // s.chain: the state row carries its wallet's chain; naming it lets Postgres read one chain's states
+    // (wallet_states_chain) instead of hashing every chain's.
+    [p.chain, p.chain],
   );
   const n = (v: unknown) => (v === null || v === undefined ? null : Number(v));
   const str = (v: unknown) => (v == null ? null : String(v));
