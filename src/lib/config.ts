@@ -472,33 +472,25 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
     problems,
   });
 
-  const feeCeilings: Record<string, bigint> = {};
-  for (const [id, text] of Object.entries(c.movements?.feeCeilings ?? {})) {
-    const asset = assets[id];
-    if (!asset) {
-      problems.push(`movements.feeCeilings.${id}: unknown asset "${id}"`);
-      continue;
+  // Per-asset amounts in display units (movements.feeCeilings, movements.dustFloors), exact in base units.
+  const perAssetAmounts = (key: "feeCeilings" | "dustFloors"): Record<string, bigint> => {
+    const out: Record<string, bigint> = {};
+    for (const [id, text] of Object.entries(c.movements?.[key] ?? {})) {
+      const asset = assets[id];
+      if (!asset) {
+        problems.push(`movements.${key}.${id}: unknown asset "${id}"`);
+        continue;
+      }
+      try {
+        out[id] = toBaseUnits(text, asset.decimals);
+      } catch (err) {
+        problems.push(`movements.${key}.${id}: ${(err as Error).message}`);
+      }
     }
-    try {
-      feeCeilings[id] = toBaseUnits(text, asset.decimals);
-    } catch (err) {
-      problems.push(`movements.feeCeilings.${id}: ${(err as Error).message}`);
-    }
-  }
-
-  const dustFloors: Record<string, bigint> = {};
-  for (const [id, text] of Object.entries(c.movements?.dustFloors ?? {})) {
-    const asset = assets[id];
-    if (!asset) {
-      problems.push(`movements.dustFloors.${id}: unknown asset "${id}"`);
-      continue;
-    }
-    try {
-      dustFloors[id] = toBaseUnits(text, asset.decimals);
-    } catch (err) {
-      problems.push(`movements.dustFloors.${id}: ${(err as Error).message}`);
-    }
-  }
+    return out;
+  };
+  const feeCeilings = perAssetAmounts("feeCeilings");
+  const dustFloors = perAssetAmounts("dustFloors");
 
   if (problems.length) throw new ConfigError({ path: p.path, problems });
   const { store, serve, movements, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, alerts: _al, ...raw } = c;

@@ -59,6 +59,18 @@ describe("config", () => {
     expect(problems).toContain('wallets[1].label: "a" is already used by wallets[0]');
   });
 
+  it("reads movements.feeCeilings and dustFloors exactly in base units, naming an unknown asset or a bad amount by path", () => {
+    const env = { BTC_RPC: "http://127.0.0.1:1" };
+    const c = resolveConfig({ input: { ...valid, movements: { feeCeilings: { BTC: "0.00012345" }, dustFloors: { BTC: "0.00000546" } } }, path: "m.json", env });
+    expect(c.movements.feeCeilings).toEqual({ BTC: 12_345n });
+    expect(c.movements.dustFloors).toEqual({ BTC: 546n });
+    const problems = problemsOf(() =>
+      resolveConfig({ input: { ...valid, movements: { feeCeilings: { DOGE: "1" }, dustFloors: { BTC: "0.000000001" } } }, path: "m.json", env }),
+    );
+    expect(problems).toContain('movements.feeCeilings.DOGE: unknown asset "DOGE"');
+    expect(problems.some((p) => p.startsWith("movements.dustFloors.BTC: "))).toBe(true);
+  });
+
   it("refuses a misspelled key instead of ignoring it", () => {
     const input = { ...valid, chains: { btc: { ...valid.chains.btc, finaltyDepth: 3 } }, wallets: [{ ...valid.wallets[0]!, gaplimit: 5 }] };
     const problems = problemsOf(() => resolveConfig({ input, path: "t.json", env: { BTC_RPC: "http://127.0.0.1:1" } }));
