@@ -1,5 +1,5 @@
 import { RpcMethodError } from "../../lib/rpc-errors.js";
-import { loadHeaders, markAddressesUsedIn, type BackfillChange, type WalletStatus } from "../../store/index.js";
+import { loadHeaders, loadWalletStates, markAddressesUsedIn, type BackfillChange, type TransferInput, type WalletStatus } from "../../store/index.js";
 import type { ChainAdapter, DecodedBlock, FetchBatchResult, WalletBackfill } from "../chain-adapter.js";
 import { computeProviderHosts, rotateUrls } from "../compute-provider-hosts.js";
 import { BackfillChainMovedError } from "../errors.js";
@@ -53,7 +53,7 @@ function toDecodedBlock(ctx: BitcoinDecodeContext, d: DecodedBitcoinBlock): Deco
  * checked (hash, merkle root), the custody UTXO set kept in memory so a spend is matched without asking
  * the node. Catch-up fetches PREFETCH blocks ahead and the follower stores each group in one transaction.
  * Finality is a block count (`finalityDepth` confirmations). A wallet added later is backfilled by a
- * rescan of [birthday, cursor] for its scripts alone.
+ * rescan of [birthday, cursor] for its scripts alone, its transfer legs included.
  * @throws BitcoinConfigError when the chain is not a configured Bitcoin chain or has no native asset
  */
 export function createBitcoinAdapter(ctx: IndexerContext): ChainAdapter {
@@ -105,14 +105,20 @@ export function createBitcoinAdapter(ctx: IndexerContext): ChainAdapter {
   }
 
   /**
-   * Rescans [birthday (or the chain's start), cursor] for one wallet's scripts alone: its outputs, spends
-   * and balance changes at their true heights. The rescanned blocks must form one hash chain ending at the
-   * stored tip (and match every stored header), so they are the blocks the store holds.
+   * Rescans [birthday (or the chain's start), cursor] for one wallet's scripts alone: its outputs, spends,
+   * balance changes and transfer legs at their true heights. The legs are the live path's
+   * (computeBitcoinChanges), with the other configured wallets' scripts known as custody: what the wallet
+   * pays them is internal, as if it had been configured from the start; saveWalletBackfill hands them to
+   * the movement matcher in the backfill's transaction. The rescanned blocks must form one hash chain
+   * ending at the stored tip (and match every stored header), so they are the blocks the store holds.
    * @throws BackfillChainMovedError when they do not (a reorg while rescanning): nothing is written
    */
   async function backfillWallet(p: { wallet: WalletStatus; cursor: { height: number; hash: string }; signal?: AbortSignal }): Promise<WalletBackfill | { after: number }> {
     const from = p.wallet.birthday ?? chain!.startHeight;
-    const state = await loadBitcoinScanState(dctx, { walletIds: new Set([p.wallet.walletId]), withUnspent: false });
+    const walletId = p.wallet.walletId;
+    // Custody counterparties: every configured wallet of the chain (a pending one is backfilled in this round too).
+    const others = new Set((await loadWalletStates(ctx.store, { chain: key })).filter((w) => w.state !== "removed" && w.walletId !== walletId).map((w) => w.walletId));
+    const state = await loadBitcoinScanState(dctx, { walletIds: new Set([walletId]), withUnspent: false, otherCustody: others });
     for (const a of state.scripts.values()) a.firstSeenHeight = null;
     const stored = new Map((await loadHeaders(ctx.store, { chain: key, toHeight: p.cursor.height, limit: Math.max(1, p.cursor.height - from + 1) })).map((h) => [h.height, h.hash]));
     const moved = (height: number, problem: string) => new BackfillChainMovedError({ chain: key, wallet: p.wallet.label, height, problem });
@@ -120,6 +126,7 @@ export function createBitcoinAdapter(ctx: IndexerContext): ChainAdapter {
     const created: NonNullable<WalletBackfill["utxos"]>["created"][number][] = [];
     const spent: NonNullable<WalletBackfill["utxos"]>["spent"][number][] = [];
     const used: Array<{ id: number; height: number }> = [];
+    const transfers: Array<TransferInput & { height: number; blockHash: string }> = [];
     let prevHash: string | undefined;
     for (let h = from; h <= p.cursor.height; h += PREFETCH) {
       if (p.signal?.aborted) return { after: p.cursor.height };
@@ -136,13 +143,15 @@ export function createBitcoinAdapter(ctx: IndexerContext): ChainAdapter {
           for (const u of d.utxoCreated) created.push({ txid: u.txid, vout: u.vout, addressId: u.addressId, script: u.script, value: u.value, height: item.height, blockHash: item.hash });
           for (const s of d.spent) spent.push({ ...s, spentHeight: item.height });
           for (const id of d.usedAddressIds) used.push({ id, height: item.height });
+          // Its own legs; the receiving side of what it paid another custody wallet is that wallet's (stored by the live path).
+          for (const x of d.transfers) if (x.walletId === walletId) transfers.push({ ...x, height: item.height, blockHash: item.hash });
         }
       } finally {
         await Promise.allSettled(batch);
       }
     }
     if (prevHash !== undefined && prevHash !== p.cursor.hash) throw moved(p.cursor.height, "the rescanned chain does not end at the stored tip");
-    return { exactFrom: from, source: "rescan", changes, utxos: { created, spent }, addressesUsed: used };
+    return { exactFrom: from, source: "rescan", changes, utxos: { created, spent }, addressesUsed: used, transfers };
   }
 
   return {

@@ -22,6 +22,11 @@ export type BitcoinScanState = {
   scripts: Map<string, WalletAddressRow>;
   unspent: Map<string, { walletId: number; value: bigint; script: string }>;
   watch: WatchSet;
+  /**
+   * Scripts of the other custody wallets, not watched (a backfill's view): an output the scanned wallets
+   * pay to one of them is a transfer to custody (an internal leg naming that wallet), as on the live path.
+   */
+  otherCustody?: ReadonlyMap<string, number>;
 };
 
 /** A decoded block: header, balance changes per (wallet, tx), custody outputs created and spent, addresses first used. */
@@ -37,24 +42,31 @@ export type DecodedBitcoinBlock = {
 
 /**
  * Builds a scan state for `walletIds` from the store: derives their addresses (gap limit) and, with
- * `withUnspent`, loads their unspent custody outputs.
+ * `withUnspent`, loads their unspent custody outputs. `otherCustody`: wallets whose scripts are known as
+ * custody counterparties without being watched (a backfill's view of the wallets already counted).
  */
-export async function loadBitcoinScanState(ctx: BitcoinDecodeContext, p: { walletIds: ReadonlySet<number>; withUnspent: boolean }): Promise<BitcoinScanState> {
+export async function loadBitcoinScanState(
+  ctx: BitcoinDecodeContext,
+  p: { walletIds: ReadonlySet<number>; withUnspent: boolean; otherCustody?: ReadonlySet<number> },
+): Promise<BitcoinScanState> {
   const addresses = await syncWalletAddresses({ store: ctx.store, config: ctx.config, chainKey: ctx.chainKey });
   const scripts = new Map(addresses.filter((a) => a.script && p.walletIds.has(a.walletId)).map((a) => [a.script!, a]));
+  const others = p.otherCustody;
+  const otherCustody = others ? new Map(addresses.filter((a) => a.script && others.has(a.walletId) && !p.walletIds.has(a.walletId)).map((a) => [a.script!, a.walletId])) : undefined;
   const unspent = new Map<string, { walletId: number; value: bigint; script: string }>();
   if (p.withUnspent) {
     for (const u of await loadUnspent(ctx.store, { chain: ctx.chainKey })) {
       if (p.walletIds.has(u.walletId)) unspent.set(`${u.txid}:${u.vout}`, { walletId: u.walletId, value: u.value, script: u.script });
     }
   }
-  return { walletIds: p.walletIds, scripts, unspent, watch: createWatchSet({ scripts: scripts.keys(), outpoints: unspent.keys() }) };
+  return { walletIds: p.walletIds, scripts, unspent, watch: createWatchSet({ scripts: scripts.keys(), outpoints: unspent.keys() }), ...(otherCustody ? { otherCustody } : {}) };
 }
 
 /**
  * The balance changes of one matched block, per (wallet, transaction), with the custody outputs it
  * creates and spends, in block order (outputs of a transaction before inputs of later ones spending them).
- * Pure over `state` (read only); also the block's transfer legs.
+ * Pure over `state` (read only); also the block's transfer legs (with `state.otherCustody`, also the
+ * `in` legs of those wallets for what the scanned wallets pay them: the caller keeps the legs it stores).
  */
 export function computeBitcoinChanges(state: BitcoinScanState, m: MatchedBlock, p: { nativeAsset: string; network: BitcoinNetworkName }): Omit<DecodedBitcoinBlock, "block"> {
   const nativeAsset = p.nativeAsset;
@@ -82,7 +94,7 @@ export function computeBitcoinChanges(state: BitcoinScanState, m: MatchedBlock, 
   const transfers = computeBitcoinTransfers({
     asset: nativeAsset,
     network: p.network,
-    txs: buildBitcoinTransferTxs({ block: m, walletOfScript: (s) => state.scripts.get(s)?.walletId, spentOutput: (txid, vout) => state.unspent.get(`${txid}:${vout}`) ?? created.get(`${txid}:${vout}`) }),
+    txs: buildBitcoinTransferTxs({ block: m, walletOfScript: (s) => state.scripts.get(s)?.walletId ?? state.otherCustody?.get(s), spentOutput: (txid, vout) => state.unspent.get(`${txid}:${vout}`) ?? created.get(`${txid}:${vout}`) }),
   });
   return { changes: [...changes.values()].filter((c) => c.delta !== 0n), utxoCreated, spent, usedAddressIds, transfers };
 }
