@@ -4,12 +4,21 @@ import { fetchAnchorBalances } from "../chains/evm/fetch-anchor-balances.js";
 import { formatUnits } from "../lib/amounts.js";
 import { buildJwks } from "../reconcile/build-jwks.js";
 import type { SignedCheckpoint } from "../reconcile/checkpoint-document.js";
-import { createCheckpoint, loadCheckpointReadiness } from "../reconcile/create-checkpoint.js";
-import { loadSnapshots } from "../liabilities/load-snapshot.js";
+import { createCheckpoint, loadPendingCheckpoints, type PendingCheckpoint } from "../reconcile/create-checkpoint.js";
 import { CheckpointNotFoundError, CheckpointVerifyError } from "../reconcile/errors.js";
 import { parseJwks, verifyCheckpoints, type CheckpointFile, type Jwks } from "../reconcile/verify-checkpoints.js";
 import { loadCheckpoint, loadCheckpoints } from "../store/index.js";
 import { loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
+
+/** One snapshot not checkpointed yet, as `checkpoint list` and `status` print it: its state and the heights it waits for. */
+export function formatPendingCheckpoint(p: PendingCheckpoint): string {
+  const detail =
+    p.state === "unavailable" ? p.problem
+    : p.state === "provisional" ? p.chains.map((c) => `${c.chain}@${c.anchorHeight} window to ${c.windowEnd}, finalized ${c.finalized}`).join("; ")
+    : p.state === "waiting" ? p.chains.map((c) => `${c.chain} finalized ${c.finalized ?? "nothing"}, no final block after the snapshot's time`).join("; ")
+    : "the next `checkpoint create` or `start` round signs it";
+  return `${p.state.padEnd(12)} snapshot ${p.snapshotId}  ${detail}`;
+}
 
 /**
  * `backstop checkpoint create|list|show|verify|jwks`. `verify` reads only the files it is given (no
@@ -61,17 +70,7 @@ export function registerCheckpointCommands(program: Command) {
           process.stdout.write(`${String(c.seq).padStart(4)}  ${c.status.padEnd(12)} snapshot ${c.snapshotId}  ${c.anchors.map((a) => `${a.chain}@${a.height}`).join(" ")}${flags ? `  (${flags})` : ""}\n`);
         }
         // Snapshots without a standing checkpoint: nothing is signed for them yet; say what each waits for.
-        const standing = new Set(list.filter((c) => c.supersededBy === null).map((c) => c.snapshotId));
-        for (const s of await loadSnapshots(store)) {
-          if (standing.has(s.snapshotId)) continue;
-          const r = await loadCheckpointReadiness({ store, config }, { snapshotId: s.snapshotId }).catch((err: unknown) => ({ state: "unavailable" as const, problem: (err as { shortMessage?: string }).shortMessage ?? String(err) }));
-          const detail =
-            r.state === "unavailable" ? r.problem :
-            r.state === "provisional" ? r.chains.map((c) => `${c.chain}@${c.anchorHeight} window to ${c.windowEnd}, finalized ${c.finalized}`).join("; ")
-            : r.state === "waiting" ? r.chains.map((c) => `${c.chain} finalized ${c.finalized ?? "nothing"}, no final block after the snapshot's time`).join("; ")
-            : "the next `checkpoint create` or `start` round signs it";
-          process.stdout.write(`   -  ${r.state.padEnd(12)} snapshot ${s.snapshotId}  ${detail}\n`);
-        }
+        for (const p of await loadPendingCheckpoints({ store, config })) process.stdout.write(`   -  ${formatPendingCheckpoint(p)}\n`);
       } finally {
         await store.close();
       }

@@ -1,10 +1,13 @@
 import type { Command } from "commander";
 import { createIndexer } from "../chains/create-indexer.js";
 import { isBackstopError } from "../lib/errors.js";
-import { loadChainHealth, loadCursor, loadInstanceLocks, loadWalletStates, type ChainHealth, type Store } from "../store/index.js";
+import { loadCheckpoints, loadChainHealth, loadCursor, loadInstanceLocks, loadWalletStates, type ChainHealth, type Store } from "../store/index.js";
 import type { ResolvedConfig } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
+import { formatPendingCheckpoint } from "./checkpoint-command.js";
 import { formatRunningDifference } from "./movements-command.js";
+import { loadPendingCheckpoints, type PendingCheckpoint } from "../reconcile/create-checkpoint.js";
+import type { CheckpointSummary } from "../store/checkpoints.js";
 import { loadRunningDifference } from "../reconcile/movements/load-running-difference.js";
 import { createCliLogger, loadAppConfig, openConfigStore, type GlobalOptions } from "./context.js";
 
@@ -103,6 +106,18 @@ export function formatStatusLines(lines: readonly StatusLine[]): string {
 }
 
 /**
+ * The checkpoint lines of `status`: the latest standing checkpoint (seq, status, snapshot, anchors, age), then
+ * each snapshot not checkpointed yet (waiting, provisional with the heights it waits for, or ready).
+ */
+export function formatCheckpointStatus(latest: CheckpointSummary | undefined, pending: readonly PendingCheckpoint[], nowMs: number): string {
+  const out = [latest
+    ? `${"checkpoint".padEnd(12)} latest ${latest.seq} ${latest.status}, snapshot ${latest.snapshotId}, ${latest.anchors.map((a) => `${a.chain}@${a.height}`).join(" ")}, signed ${secs(nowMs - latest.createdAtMs)} ago`
+    : `${"checkpoint".padEnd(12)} none yet`];
+  for (const p of pending) out.push(`${"".padEnd(12)} ${formatPendingCheckpoint(p)}`);
+  return `${out.join("\n")}\n`;
+}
+
+/**
  * `backstop status [--json] [--offline]`: per chain, the follower's state, the node's tip (now, and as the
  * follower last read it), indexed and finalized heights, lag, last error, providers, wallet states and which
  * process indexes it. Everything but the tip now comes from the store; `--offline` makes no node call.
@@ -110,7 +125,7 @@ export function formatStatusLines(lines: readonly StatusLine[]): string {
 export function registerStatusCommand(program: Command) {
   program
     .command("status")
-    .description("per chain: follower state, node tip, indexed and finalized heights, lag, last error, providers, wallets, and the process indexing it")
+    .description("per chain: follower state, node tip, indexed and finalized heights, lag, last error, providers, wallets, and the process indexing it; then the latest checkpoint, snapshots waiting for one, and the running difference")
     .option("--json", "print JSON")
     .option("--offline", "no node call: the tip the follower last read, from the store")
     .action(async (o: { json?: boolean; offline?: boolean }, cmd: Command) => {
@@ -123,7 +138,11 @@ export function registerStatusCommand(program: Command) {
       try {
         lines = await loadStatusLines({ store, config, logger }, { offline: o.offline });
         // The record-driven view of coverage between snapshots (JSON: `movements difference --json`, keeping this array stable).
-        if (!o.json) difference = formatRunningDifference(config, await loadRunningDifference(store, config));
+        if (!o.json) {
+          const standing = (await loadCheckpoints(store)).filter((c) => c.supersededBy === null);
+          difference = formatCheckpointStatus(standing.at(-1), await loadPendingCheckpoints({ store, config }), Date.now())
+            + formatRunningDifference(config, await loadRunningDifference(store, config));
+        }
       } finally {
         await store.close();
       }

@@ -5,7 +5,7 @@ import { loadCheckpoint, loadCheckpoints, loadCheckpointTip, saveCheckpoint, typ
 import { loadAnchorHeaders, loadChainCursor, loadReservesAt } from "../store/load-reserves-at.js";
 import { loadReserveWindow } from "../store/load-reserve-window.js";
 import type { Store } from "../store/open-store.js";
-import { loadLatestSnapshot, loadSnapshot, type SnapshotSummary } from "../liabilities/load-snapshot.js";
+import { loadLatestSnapshot, loadSnapshot, loadSnapshots, type SnapshotSummary } from "../liabilities/load-snapshot.js";
 import { buildCheckpointDocument, type ChainReserves } from "./build-checkpoint-document.js";
 import { computeReserveWindow } from "./compute-reserve-window.js";
 import type { AnchorEntry, Discrepancy, SignedCheckpoint } from "./checkpoint-document.js";
@@ -162,6 +162,25 @@ export async function loadCheckpointReadiness(ctx: Pick<CreateCheckpointContext,
   if (read.kind === "wait") return { state: "waiting", chains: read.chains };
   if (read.kind === "provisional") return { state: "provisional", chains: read.chains };
   return { state: "ready" };
+}
+
+/** A snapshot without a standing checkpoint, and where it stands (`unavailable`: its anchors cannot be read, with why). */
+export type PendingCheckpoint = { snapshotId: string } & (CheckpointReadiness | { state: "unavailable"; problem: string });
+
+/**
+ * Every imported snapshot that has no standing checkpoint (none, or only invalidated ones), newest first, with
+ * its readiness: what `checkpoint list` and `status` show. Reads only.
+ */
+export async function loadPendingCheckpoints(ctx: Pick<CreateCheckpointContext, "store" | "config">): Promise<PendingCheckpoint[]> {
+  const standing = new Set((await loadCheckpoints(ctx.store)).filter((c) => c.supersededBy === null).map((c) => c.snapshotId));
+  const out: PendingCheckpoint[] = [];
+  for (const s of await loadSnapshots(ctx.store)) {
+    if (standing.has(s.snapshotId)) continue;
+    const r = await loadCheckpointReadiness(ctx, { snapshotId: s.snapshotId })
+      .catch((err: unknown) => ({ state: "unavailable" as const, problem: (err as { shortMessage?: string }).shortMessage ?? String(err) }));
+    out.push({ snapshotId: s.snapshotId, ...r });
+  }
+  return out;
 }
 
 function requirePublishedKey(config: CheckpointConfig, key: SigningKey, asOfMs: number): void {

@@ -62,8 +62,8 @@ describe("config", () => {
   it("reads movements.feeCeilings and dustFloors exactly in base units, naming an unknown asset or a bad amount by path", () => {
     const env = { BTC_RPC: "http://127.0.0.1:1" };
     const c = resolveConfig({ input: { ...valid, movements: { feeCeilings: { BTC: "0.00012345" }, dustFloors: { BTC: "0.00000546" } } }, path: "m.json", env });
-    expect(c.movements.feeCeilings).toEqual({ BTC: 12_345n });
-    expect(c.movements.dustFloors).toEqual({ BTC: 546n });
+    expect(c.movements?.feeCeilings).toEqual({ BTC: 12_345n });
+    expect(c.movements?.dustFloors).toEqual({ BTC: 546n });
     const problems = problemsOf(() =>
       resolveConfig({ input: { ...valid, movements: { feeCeilings: { DOGE: "1" }, dustFloors: { BTC: "0.000000001" } } }, path: "m.json", env }),
     );

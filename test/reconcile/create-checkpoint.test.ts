@@ -7,7 +7,8 @@ import { importSnapshot } from "../../src/liabilities/import-snapshot.js";
 import { resolveConfig, resolveSnapshotAssets, type ConfigInput, type ResolvedConfig } from "../../src/lib/config.js";
 import { canonicalizeJson } from "../../src/reconcile/canonicalize-json.js";
 import { buildJwks } from "../../src/reconcile/build-jwks.js";
-import { createCheckpoint, loadCheckpointReadiness } from "../../src/reconcile/create-checkpoint.js";
+import { createCheckpoint, loadCheckpointReadiness, loadPendingCheckpoints } from "../../src/reconcile/create-checkpoint.js";
+import { formatCheckpointStatus } from "../../src/cli/status-command.js";
 import { createSigningKey } from "../../src/reconcile/signing-key.js";
 import { verifyCheckpoints } from "../../src/reconcile/verify-checkpoints.js";
 import { runCheckpointRound } from "../../src/reconcile/follow-checkpoints.js";
@@ -120,6 +121,10 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(await loadCheckpoints(store)).toEqual([]);
     // What `checkpoint list` shows for it, read without writing.
     expect(await loadCheckpointReadiness({ store, config: cfg }, { snapshotId: "snap-1" })).toEqual({ state: "provisional", chains: [{ chain: "btc", anchorHeight: 10, windowEnd: 16, finalized: 15 }] });
+    // And what `status` shows: no checkpoint yet, the snapshot provisional with the heights it waits for.
+    const pending = await loadPendingCheckpoints({ store, config: cfg });
+    expect(pending).toEqual([{ snapshotId: "snap-1", state: "provisional", chains: [{ chain: "btc", anchorHeight: 10, windowEnd: 16, finalized: 15 }] }]);
+    expect(formatCheckpointStatus(undefined, pending, 0)).toBe("checkpoint   none yet\n             provisional  snapshot snap-1  btc@10 window to 16, finalized 15\n");
   });
 
   let firstBytes = "";
@@ -157,6 +162,9 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
     expect(verifyCheckpoints([{ name: "1.json", text: r.stored.signed }], { jwks: buildJwks(cfg.checkpoints.keys) }).checked[0]!.seq).toBe(1);
     expect((await loadHeaderPins(store, { chain: "btc" })).map((x) => [x.height, x.reason])).toContainEqual([10, "checkpoint"]);
     firstBytes = r.stored.signed;
+    const [latest] = await loadCheckpoints(store);
+    expect(await loadPendingCheckpoints({ store, config: cfg })).toEqual([]);
+    expect(formatCheckpointStatus(latest, [], latest!.createdAtMs + 61_000)).toBe(`checkpoint   latest 1 ${d.status}, snapshot snap-1, btc@10 eth@21, signed 61 s ago\n`);
   });
 
   it("the same snapshot again returns its standing checkpoint, byte for byte", async () => {
