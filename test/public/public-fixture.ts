@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { importSnapshot } from "../../src/liabilities/import-snapshot.js";
 import { loadProof } from "../../src/liabilities/load-proof.js";
 import { resolveConfig, type ResolvedConfig } from "../../src/lib/config.js";
+import { computeReserveWindow } from "../../src/reconcile/compute-reserve-window.js";
 import { buildCheckpointDocument } from "../../src/reconcile/build-checkpoint-document.js";
 import type { SignedCheckpoint } from "../../src/reconcile/checkpoint-document.js";
 import { formatSignedCheckpoint, signCheckpoint } from "../../src/reconcile/sign-checkpoint.js";
@@ -16,7 +17,8 @@ import { saveBlock, saveCheckpoint, openStore, type Store } from "../../src/stor
 import { testBlock } from "../helpers/blocks.js";
 
 /** Reserves per checkpoint as a share of liabilities, in basis points (10000 = 100%); `usdcCoverageBps` with `usdc`. */
-export type FixtureCheckpoint = { coverageBps: bigint; usdcCoverageBps?: bigint; anchored?: boolean };
+/** `windowDressing`: a version 2 document whose BTC reserves came in at the anchor block and left the block after (flagged). */
+export type FixtureCheckpoint = { coverageBps: bigint; usdcCoverageBps?: bigint; anchored?: boolean; windowDressing?: boolean };
 
 export type PublicFixture = {
   dir: string;
@@ -119,6 +121,10 @@ export async function createPublicFixture(p: {
           finality: "6 confirmations", skewSeconds: anchored ? 120 : 20_000, maxSkewSeconds: 10_800, anchored,
         },
         totals: { "BTC-btc": reserves }, countedWallets: ADDRESSES.length, excluded: [], addressEntries: ADDRESSES, discrepancies: [],
+        ...(spec.windowDressing ? { window: { blocks: 3, walletLabels: new Map([[1, "cold"]]), assets: computeReserveWindow({
+          anchorHeight: height, windowBlocks: 3, assets: ["BTC-btc"], anchorBalances: new Map([[1, new Map([["BTC-btc", reserves]])]]),
+          changes: [{ walletId: 1, asset: "BTC-btc", height, txid: "in".padEnd(64, "0"), delta: reserves / 2n }, { walletId: 1, asset: "BTC-btc", height: height + 1, txid: "out".padEnd(64, "0"), delta: -(reserves / 2n) }],
+        }) } } : {}),
       }, ...(p.usdc ? [{
         anchor: {
           chain: "eth", caip2: "eip155:1", height: eth.height, hash: eth.hash, time: eth.time, ruleTime: eth.time, rule: "block-time" as const,
@@ -126,6 +132,7 @@ export async function createPublicFixture(p: {
         },
         totals: { "USDC-eth": (usdcTotal * (spec.usdcCoverageBps ?? 10_000n)) / 10_000n }, countedWallets: 1, excluded: [], addressEntries: [ETH_ADDRESS], discrepancies: [],
       }] : [])],
+      ...(spec.windowDressing ? { windowDressingBps: 1000 } : {}),
     });
     const c = signCheckpoint(document, key);
     await saveCheckpoint(store, {

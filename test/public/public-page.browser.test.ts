@@ -205,6 +205,28 @@ describe("transparency page: UNDER REVIEW and STALE", () => {
     }
   }, 60_000);
 
+  it("a version 2 checkpoint: each asset's window minimum, and a window dressing flag listed (coverage unchanged)", async () => {
+    const site = await startSite([{ coverageBps: 10_500n }, { coverageBps: 10_500n, windowDressing: true }]);
+    sites.push(site);
+    const { page } = await openPage(browser, site.server.url);
+    try {
+      await expect.poll(() => page.textContent("#headline")).toBe("COVERED");
+      const a = site.fx.signed[1]!.document.assets[0]!;
+      // Half the reserves came in at the anchor block: the window's minimum is the other half.
+      const reserves = BigInt(a.reserves!);
+      expect(a.window!.minReserves).toBe((reserves - reserves / 2n).toString());
+      const cells = await page.$$eval("#assets tbody tr td", (tds) => tds.map((t) => (t.textContent ?? "").replace(/,/g, "")));
+      expect(cells[5]).toBe("covered");
+      expect(cells[6]).toBe(formatUnits(reserves - reserves / 2n, 8));
+      const flags = await page.$$eval("#flags li", (lis) => lis.map((l) => (l.textContent ?? "").replace(/,/g, "")));
+      expect(flags).toHaveLength(1);
+      expect(flags[0]).toContain("Window dressing flagged on BTC");
+      expect(flags[0]).toContain(`rose ${formatUnits(reserves / 2n, 8)} before the anchors and dropped ${formatUnits(reserves / 2n, 8)} after them (threshold 10.00%`);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it("UNDER REVIEW when the latest checkpoint is not anchored", async () => {
     const site = await startSite([{ coverageBps: 10_500n }, { coverageBps: 10_500n, anchored: false }]);
     sites.push(site);

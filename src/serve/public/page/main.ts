@@ -89,7 +89,14 @@ function renderLatest(): void {
     { text: a.surplus === null ? "–" : formatSigned(a.surplus, a.decimals), cls: "num" },
     { text: formatBps(a.coverageBps), cls: "num" },
     { text: a.status.replace("_", " "), cls: `status-${a.status}` },
+    // Version 2: the lowest reserves within the window around the anchors ("–": version 1, or not anchored).
+    { text: a.window ? units(a.window.minReserves, a.decimals) : "–", cls: "num" },
   ])));
+  // Version 2 flags: they do not change coverage, but say reserves rose into the anchors and left after them.
+  const decimalsOf = new Map(d.assets.map((a) => [a.asset, a.decimals]));
+  $("flags").replaceChildren(...(d.flags ?? []).map((f) => el("li", {
+    text: `Window dressing flagged on ${f.asset}: reserves rose ${units(f.riseBefore, decimalsOf.get(f.asset)!)} before the anchors and dropped ${units(f.dropAfter, decimalsOf.get(f.asset)!)} after them (threshold ${formatBps(String(f.thresholdBps))} of ${units(f.reserves, decimalsOf.get(f.asset)!)}); ${f.inflows.length} inflow(s), ${f.outflows.length} outflow(s) named in the document.`,
+  })));
   fill("anchors", d.anchors.map((a) => row([`${a.chain} (${a.caip2})`, { text: String(a.height), cls: "num" }, { text: a.hash, cls: "hash" }, formatTime(a.time), `${a.finality}${a.anchored ? "" : " · NOT ANCHORED"}`])));
   $("assurance").textContent = `Assurance: ${d.assurance}.`;
   const scope: Array<[string, string]> = [
