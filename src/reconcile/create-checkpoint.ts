@@ -158,7 +158,8 @@ export type CheckpointReadiness =
 export async function loadCheckpointReadiness(ctx: Pick<CreateCheckpointContext, "store" | "config">, p: { snapshotId: string }): Promise<CheckpointReadiness> {
   const snapshot = await loadSnapshot(ctx.store, { snapshotId: p.snapshotId });
   if (!snapshot) throw new CheckpointSnapshotNotFoundError({ snapshotId: p.snapshotId });
-  const read = await readAnchoredReserves(ctx, { snapshot, asOf: Math.floor(snapshot.asOfMs / 1000), timings: {} });
+  // Anchors and windows only: `status` calls this for every pending snapshot, and reserves are not needed to say where one stands.
+  const read = await readAnchoredReserves(ctx, { snapshot, asOf: Math.floor(snapshot.asOfMs / 1000), timings: {}, anchorsOnly: true });
   if (read.kind === "wait") return { state: "waiting", chains: read.chains };
   if (read.kind === "provisional") return { state: "provisional", chains: read.chains };
   return { state: "ready" };
@@ -204,8 +205,8 @@ type ReadResult =
   | { kind: "provisional"; chains: OpenWindow[] }
   | { kind: "ready"; tip: { seq: number; digest: string } | undefined; chains: Array<ChainReserves & { evmPairs?: Array<{ walletId: number; wallet: string; label: string; asset: string; store: bigint }> }> };
 
-/** Anchors and reserves of every chain, in one store snapshot. */
-async function readAnchoredReserves(ctx: Pick<CreateCheckpointContext, "store" | "config">, p: { snapshot: SnapshotSummary; asOf: number; timings: Record<string, number> }): Promise<ReadResult> {
+/** Anchors and reserves of every chain, in one store snapshot (`anchorsOnly`: the anchors and windows alone, no reserves read; `ready` then carries no chains). */
+async function readAnchoredReserves(ctx: Pick<CreateCheckpointContext, "store" | "config">, p: { snapshot: SnapshotSummary; asOf: number; timings: Record<string, number>; anchorsOnly?: boolean }): Promise<ReadResult> {
   const { config } = ctx;
   return ctx.store.read(async (q) => {
     const waiting: Array<{ chain: string; finalized: number | null }> = [];
@@ -237,7 +238,7 @@ async function readAnchoredReserves(ctx: Pick<CreateCheckpointContext, "store" |
       const windowBlocks = resolveWindowBlocks(chain);
       if (finalized! < choice.height + windowBlocks) open.push({ chain: key, anchorHeight: choice.height, windowEnd: choice.height + windowBlocks, finalized: finalized! });
       // Nothing will be signed this time: skip the reads of the remaining chains (their anchors still say what they wait for).
-      if (waiting.length || open.length) continue;
+      if (waiting.length || open.length || p.anchorsOnly) continue;
       const maxSkew = chain.maxAnchorSkewSeconds ?? DEFAULT_MAX_ANCHOR_SKEW_SECONDS[kind];
       const skew = p.asOf - choice.ruleTime;
       const anchor: AnchorEntry = {

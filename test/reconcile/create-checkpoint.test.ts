@@ -131,6 +131,8 @@ describe.each(STORE_KINDS)("createCheckpoint on %s", (kind) => {
   it("anchors each chain by its rule, sums counted wallets exactly, scales decimals with a floored remainder", async () => {
     await saveFinalizedHeight(store, { chain: "btc", finalizedHeight: 18 });
     await saveFinalizedHeight(store, { chain: "eth", finalizedHeight: 25 });
+    // Every window is final now: ready to sign, and `status` says so.
+    expect(await loadPendingCheckpoints({ store, config: cfg })).toEqual([{ snapshotId: "snap-1", state: "ready" }]);
     let slept = 0;
     const r = await createCheckpoint({ store, config: cfg, sleep: async () => void slept++ }, {});
     expect(r.created).toBe(true);
