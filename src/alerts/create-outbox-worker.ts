@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, min } from "drizzle-orm";
 import type { KeyObject } from "node:crypto";
 import type { AlertSinkConfig, ResolvedAlerts } from "../lib/alerts-config.js";
 import { isBackstopError } from "../lib/errors.js";
@@ -46,7 +46,8 @@ type Outcome = { kind: "delivered" } | { kind: "retry"; retryAfterMs: number | n
  * `webhook-id` and the same body bytes (receivers dedupe on the id). Redirects are failures; 410 disables the
  * sink (its pending messages fail, the reason is stored); 429/502/503/504 honour Retry-After; other failures
  * retry on the schedule (Standard Webhooks' by default) with jitter, then fail. Slack messages are coalesced
- * per incident (one message for the newest event of each incident) at most one per second per sink.
+ * per incident (one message for the newest event of each incident) at most one per second per sink. PagerDuty
+ * gets each incident's events one at a time, in the order they were raised (`seq`).
  */
 export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorker {
   const { store } = p;
@@ -168,11 +169,23 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
 
   async function drainOnce(): Promise<number> {
     const at = now();
-    const due = await store.db.select().from(t.alertOutbox).where(and(eq(t.alertOutbox.status, "pending"), lte(t.alertOutbox.nextAttemptAtMs, at))).orderBy(asc(t.alertOutbox.createdAtMs), asc(t.alertOutbox.id)).limit(500);
+    const due = await store.db.select().from(t.alertOutbox).where(and(eq(t.alertOutbox.status, "pending"), lte(t.alertOutbox.nextAttemptAtMs, at))).orderBy(asc(t.alertOutbox.seq)).limit(500);
     const disabled = new Set((await store.db.select().from(t.alertSinks)).filter((s) => s.disabledAtMs !== null).map((s) => s.name));
+    // PagerDuty: an incident's events go one at a time in the order they were raised (a `resolve` that
+    // overtook its `trigger` would leave the incident open there), so only the oldest pending message of
+    // each (sink, incident) may go, due or not; the next goes once it is delivered or failed.
+    const pagerDuty = [...sinks.values()].filter((s) => s.type === "pagerduty").map((s) => s.name);
+    const heads = new Map<string, number>();
+    if (pagerDuty.length && due.some((r) => pagerDuty.includes(r.sink))) {
+      const rows = await store.db.select({ sink: t.alertOutbox.sink, incidentKey: t.alertOutbox.incidentKey, head: min(t.alertOutbox.seq) }).from(t.alertOutbox)
+        .where(and(inArray(t.alertOutbox.sink, pagerDuty), eq(t.alertOutbox.status, "pending"))).groupBy(t.alertOutbox.sink, t.alertOutbox.incidentKey);
+      for (const h of rows) heads.set(`${h.sink}\u0000${h.incidentKey}`, Number(h.head));
+    }
     const jobs: { sink: AlertSinkConfig; rows: Row[]; probe?: boolean }[] = [];
     const slackGroups = new Map<string, Row[]>();
     const orphans: Row[] = [];
+    /** PagerDuty incidents with a due message behind their head. */
+    const behind = new Set<string>();
     for (const r of due) {
       if (inFlight.has(r.id)) continue;
       const sink = sinks.get(r.sink);
@@ -180,9 +193,14 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
         orphans.push(r);
         continue;
       }
-      if (sink.type === "slack") {
-        const k = `${r.sink}\u0000${r.incidentKey}`;
-        slackGroups.set(k, [...(slackGroups.get(k) ?? []), r]);
+      const k = `${r.sink}\u0000${r.incidentKey}`;
+      if (sink.type === "slack") slackGroups.set(k, [...(slackGroups.get(k) ?? []), r]);
+      else if (sink.type === "pagerduty") {
+        if (heads.get(k) !== Number(r.seq)) {
+          behind.add(k);
+          continue;
+        }
+        jobs.push({ sink, rows: [r] });
       } else jobs.push({ sink, rows: [r] });
     }
     if (orphans.length) {
@@ -201,7 +219,7 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
     const busy = new Set(jobs.map((j) => j.sink.name));
     for (const sink of sinks.values()) {
       if (busy.has(sink.name) || disabled.has(sink.name) || at - (lastAttemptAt.get(sink.name) ?? 0) < d.probeIntervalMs) continue;
-      const [oldest] = await store.db.select().from(t.alertOutbox).where(and(eq(t.alertOutbox.sink, sink.name), eq(t.alertOutbox.status, "pending"))).orderBy(asc(t.alertOutbox.createdAtMs), asc(t.alertOutbox.id)).limit(1);
+      const [oldest] = await store.db.select().from(t.alertOutbox).where(and(eq(t.alertOutbox.sink, sink.name), eq(t.alertOutbox.status, "pending"))).orderBy(asc(t.alertOutbox.seq)).limit(1);
       if (oldest && !inFlight.has(oldest.id)) jobs.push({ sink, rows: [oldest], probe: true });
     }
     const limit = p.concurrency ?? 8;
@@ -212,6 +230,8 @@ export function createOutboxWorker(p: CreateOutboxWorkerParameters): OutboxWorke
         await attempt(j.sink, j.rows, j.probe);
       }
     }));
+    // A head that went out in this pass lets the message behind it go: the next pass runs at once.
+    if (jobs.some((j) => j.sink.type === "pagerduty" && behind.has(`${j.sink.name}\u0000${j.rows[0]!.incidentKey}`))) pendingWake = true;
     return jobs.length;
   }
 

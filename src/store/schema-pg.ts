@@ -246,7 +246,7 @@ export const alerts = pgTable("alerts", {
   ackBy: text("ack_by"),
 });
 
-/** The alert outbox (migration 8): one message per (alert event, sink). */
+/** The alert outbox (migration 8; `seq` migration 13): one message per (alert event, sink). */
 export const alertOutbox = pgTable("alert_outbox", {
   id: text("id").primaryKey(),
   alertId: text("alert_id").notNull(),
@@ -261,6 +261,8 @@ export const alertOutbox = pgTable("alert_outbox", {
   lastError: text("last_error"),
   createdAtMs: bigint("created_at_ms", { mode: "number" }).notNull(),
   deliveredAtMs: bigint("delivered_at_ms", { mode: "number" }),
+  /** Write order (migration 13): set by the database, never by a writer. */
+  seq: bigint("seq", { mode: "number" }),
 });
 
 /** Sinks a receiver disabled (migration 8). */

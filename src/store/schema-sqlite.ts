@@ -246,7 +246,7 @@ export const alerts = sqliteTable("alerts", {
   ackBy: text("ack_by"),
 });
 
-/** The alert outbox (migration 8): one message per (alert event, sink). */
+/** The alert outbox (migration 8; `seq` migration 13): one message per (alert event, sink). */
 export const alertOutbox = sqliteTable("alert_outbox", {
   id: text("id").primaryKey(),
   alertId: text("alert_id").notNull(),
@@ -261,6 +261,8 @@ export const alertOutbox = sqliteTable("alert_outbox", {
   lastError: text("last_error"),
   createdAtMs: integer("created_at_ms").notNull(),
   deliveredAtMs: integer("delivered_at_ms"),
+  /** Write order (migration 13): set by the database, never by a writer. */
+  seq: integer("seq"),
 });
 
 /** Sinks a receiver disabled (migration 8). */

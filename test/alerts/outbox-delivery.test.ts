@@ -162,4 +162,25 @@ describe("alert delivery through the outbox to real HTTP receivers on loopback",
     expect(text).toContain("3 updates coalesced");
     expect(text).toContain(first!.incident_key);
   });
+  it("PagerDuty gets an incident's events one at a time in the order raised, a retried trigger holding back the resolve behind it", async () => {
+    const scope = { chain: "btc", wallet: "hot", asset: "BTC", extra: "ordered" };
+    // Raised within a millisecond or two: their ids are hashes, so only the write order tells which came first.
+    await raise({ rule: "paged", scope, dedupeKey: "o1", summary: "first" });
+    await raise({ rule: "paged", scope, dedupeKey: "o2", summary: "second" });
+    await raise({ rule: "paged", scope, status: "resolved", dedupeKey: "o3", summary: "resolved" });
+    let n = 0;
+    const answered: number[] = [];
+    rx.answer((r) => {
+      if (!r.path.startsWith("/v2/")) return { status: 200, body: "ok" };
+      const i = n++;
+      answered[i] = r.atMs + (i === 0 ? 0 : 150);
+      return i === 0 ? { status: 500 } : { status: 202, body: "{}", delayMs: 150 };
+    });
+    await runUntil(async () => (await statuses()).every((s) => s.status === "delivered"));
+    const pd = rx.received.filter((r) => r.path === "/v2/enqueue");
+    const events = pd.map((r) => JSON.parse(r.body) as { event_action: string; payload?: { summary: string } });
+    expect(events.map((e) => `${e.event_action}:${e.payload?.summary ?? ""}`)).toEqual(["trigger:paged: first", "trigger:paged: first", "trigger:paged: second", "resolve:"]);
+    // Each request was sent only after the one before it had its answer.
+    for (let i = 1; i < pd.length; i++) expect(pd[i]!.atMs).toBeGreaterThanOrEqual(answered[i - 1]! - 5);
+  });
 });
