@@ -1,4 +1,3 @@
-import { eq } from "drizzle-orm";
 import type { ResolvedMovements } from "../../lib/config.js";
 import type { Logger } from "../../lib/logger.js";
 import {
@@ -44,18 +43,16 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   if (store.dialect === "postgres") await (db as unknown as { execute: (q: string) => Promise<unknown> }).execute("SELECT pg_advisory_xact_lock(4242014)");
   const { t } = store;
   const windowMs = p.settings.windowSeconds * 1000;
-  const finalized = new Map<string, number | null>();
+  // Every chain's finalized height, not only the passed chains': the pool holds every chain's legs, and a leg
+  // read without its chain's finality would count as unfinalized (an unexplained outflow flipping back to
+  // pending on every other chain's block, and unexplained again on its own chain's).
+  const cursors = new Map((await db.select().from(t.chainCursors)).map((c) => [c.chain, c]));
+  const finalized = new Map<string, number | null>([...cursors].map(([chain, c]) => [chain, c.finalizedHeight === null ? null : Number(c.finalizedHeight)]));
   const legs = new Map<string, PoolLeg>();
   let newLegs = 0;
-  for (const chain of p.rescan ? [p.rescan.chain] : []) {
-    if (finalized.has(chain)) continue;
-    const [cursor] = await db.select().from(t.chainCursors).where(eq(t.chainCursors.chain, chain)).limit(1);
-    if (cursor) finalized.set(chain, cursor.finalizedHeight === null ? null : Number(cursor.finalizedHeight));
-  }
   for (const chain of p.chains) {
-    const [cursor] = await db.select().from(t.chainCursors).where(eq(t.chainCursors.chain, chain)).limit(1);
+    const cursor = cursors.get(chain);
     if (!cursor) continue;
-    finalized.set(chain, cursor.finalizedHeight === null ? null : Number(cursor.finalizedHeight));
     const after = await loadMovementCursorIn(store, db, chain);
     if (after !== null && after >= Number(cursor.height)) continue;
     const rows = await loadLegsIn(store, db, { chain, afterHeight: after, toHeight: Number(cursor.height) });

@@ -351,4 +351,24 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     await store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: ["btc"], nowMs: now, rescan: { chain: "btc", fromHeight: 1 } }));
     expect((await loadMovementOutcomes(store)).length).toBe(n);
   });
+  it("a block on another chain leaves this chain's unexplained outflow as it is (its finality is read for every pooled leg)", async () => {
+    const [other] = await saveWallets(store, [{ chain: "other", label: "other-hot", kind: "address", address: "other-addr" }]);
+    await block([out(tx(9), 0, 7_000_000n, BTC_ADDR), fee(tx(9), 1, 1_000n)]);
+    now += 601_000;
+    await tick();
+    expect((await current())[`leg:btc:${tx(9)}:0`]).toBe("unexplained_outflow");
+    const otherHashes: string[] = ["genesis".padEnd(64, "0")];
+    for (let h = 1; h <= 3; h++) {
+      now += 1_000;
+      otherHashes[h] = `o${h}`.padEnd(64, "0");
+      // The sink's pass for this block takes in the other chain's legs; the btc leg stays in the pool.
+      await saveBlock(store, {
+        block: { chain: "other", height: h, hash: otherHashes[h]!, parentHash: otherHashes[h - 1]!, time: Math.floor(now / 1000) },
+        changes: [], transfers: h === 2 ? [{ walletId: other!.id, asset: "BTC", txid: tx(90), position: 0, direction: "in", amount: 5n, counterparty: BTC_ADDR2 }] : [], finalizedHeight: h,
+      });
+      await tick();
+    }
+    const history = (await loadMovementOutcomes(store)).filter((r) => r.subject === `leg:btc:${tx(9)}:0`).map((r) => r.outcome);
+    expect(history).toEqual(["pending", "unexplained_outflow"]);
+  });
 });
