@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { type Command, Option } from "commander";
 import { formatUnits } from "../lib/amounts.js";
-import { resolveMovementsConfig, type ResolvedConfig } from "../lib/config.js";
+import { resolveMovementsConfig, resolveReconciledChains, type ResolvedConfig } from "../lib/config.js";
 import { BackstopError } from "../lib/errors.js";
 import { formatCsvRow } from "../lib/format-csv-row.js";
 import { computeMovementReport } from "../reconcile/movements/compute-movement-report.js";
@@ -75,7 +75,7 @@ export function registerMovementsCommands(program: Command): void {
       try {
         const r = await importMovementRecords({ store, logger: createCliLogger(g), nowMs: Date.now }, {
           bytes, format, sourceName: file, source: "file", validation: createMovementValidationContext(config, Date.now()),
-          settings: resolveMovementsConfig(config), chains: Object.keys(config.chains),
+          settings: resolveMovementsConfig(config), chains: resolveReconciledChains(config),
         });
         process.stdout.write(o.json ? `${toJson(r)}\n` : `${r.received} record(s): ${r.inserted} new, ${r.unchanged} already stored (unchanged); ${r.transitions} outcome change(s)\n`);
       } finally {

@@ -1,5 +1,5 @@
 import { formatUnits } from "../lib/amounts.js";
-import { resolveMovementsConfig, type ResolvedConfig } from "../lib/config.js";
+import { resolveMovementsConfig, resolveReconciledChains, type ResolvedConfig } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
 import { importMovementRecords } from "../reconcile/movements/import-movement-records.js";
 import { matchMovementsIn } from "../reconcile/movements/match-movements.js";
@@ -14,7 +14,7 @@ import type { DemoPart } from "./types.js";
  */
 export async function feedDemoMovements(p: { store: Store; config: ResolvedConfig; logger: Logger; parts: readonly DemoPart[]; flagged: Set<string> }): Promise<string[]> {
   const settings = resolveMovementsConfig(p.config);
-  const chains = Object.keys(p.config.chains);
+  const chains = resolveReconciledChains(p.config);
   const records = p.parts.flatMap((x) => x.movementRecords?.splice(0) ?? []);
   const lines: string[] = [];
   if (records.length) {
@@ -25,9 +25,8 @@ export async function feedDemoMovements(p: { store: Store; config: ResolvedConfi
     lines.push(`\nmovement records fed from the platform's ledger: ${r.inserted} new`);
   }
   await p.store.tx((db) => matchMovementsIn(p.store, db, { settings, chains, nowMs: Date.now(), logger: p.logger }));
-  // Only the parts that keep a ledger (Bitcoin) are reconciled in the demo: the other chains' demo activity
-  // has no records, and every movement of theirs would be flagged.
-  const reconciled = new Set(p.parts.filter((x) => x.movementRecords).flatMap((x) => Object.keys(x.chains)));
+  // `movements.chains`: the parts that keep a ledger (Bitcoin).
+  const reconciled = new Set(chains);
   const rows = (await loadMovementOutcomes(p.store, { currentOnly: true })).filter((r) => reconciled.has(r.chain));
   const counts = new Map<string, number>();
   for (const r of rows) if (!(r.subject.startsWith("leg:") && r.outcome === "matched")) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);

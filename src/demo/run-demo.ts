@@ -79,7 +79,9 @@ export async function runDemo(p: { logger: Logger; signal: AbortSignal; rounds?:
       wallets: parts.flatMap((x) => x.wallets),
       alerts: demoAlerts.alerts,
       // Short on purpose: the demo's rounds are seconds apart (production defaults: 10 min grace, 1 h SLA).
-      movements: { graceSeconds: 5, slaSeconds: 8 },
+      // Only the parts that keep a ledger (Bitcoin) are reconciled: the other chains' demo activity has no
+      // records, and every movement of theirs would be flagged.
+      movements: { graceSeconds: 5, slaSeconds: 8, chains: parts.filter((x) => x.movementRecords).flatMap((x) => Object.keys(x.chains)) },
     };
     const files = saveDemoConfig({ dir, input, secrets });
     // Read back exactly as the CLI reads it: what the demo runs with is what the printed command uses.

@@ -211,6 +211,11 @@ const movementsSchema = z
     dustWindowSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
     /** Characters compared at each end of an address for look-alikes of known counterparties (after "0x" or a bech32 "hrp1"); 0 disables. Default 4. */
     lookAlikeChars: z.number().int().min(0).max(16).optional(),
+    /**
+     * Chain keys whose custody movements are matched against the platform's records. Default: every chain.
+     * A chain left out gets no movement outcomes (its legs are not flagged) and records for it are refused.
+     */
+    chains: z.array(z.string()).optional(),
   })
   .strict();
 
@@ -288,7 +293,14 @@ export type ResolvedMovements = {
   dustWindowSeconds?: number;
   /** Absent: 4; 0 disables the look-alike check. */
   lookAlikeChars?: number;
+  /** Chains reconciled against records; absent: every configured chain (resolveReconciledChains). */
+  chains?: readonly string[];
 };
+
+/** The chains whose movements are matched against records: `movements.chains`, else every configured chain. */
+export function resolveReconciledChains(config: { chains: Record<string, unknown>; movements?: ResolvedMovements }): string[] {
+  return config.movements?.chains ? [...config.movements.chains] : Object.keys(config.chains);
+}
 
 /** The movement settings of a config (defaults when the section is absent). */
 export function resolveMovementsConfig(config: { movements?: ResolvedMovements }): ResolvedMovements {
@@ -491,6 +503,9 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
   };
   const feeCeilings = perAssetAmounts("feeCeilings");
   const dustFloors = perAssetAmounts("dustFloors");
+  (c.movements?.chains ?? []).forEach((key, i) => {
+    if (!(key in c.chains)) problems.push(`movements.chains[${i}]: unknown chain "${key}" (configured: ${Object.keys(c.chains).sort().join(", ")})`);
+  });
 
   if (problems.length) throw new ConfigError({ path: p.path, problems });
   const { store, serve, movements, chains: _c, assets: _a, wallets: _w, liabilityAssets: _l, checkpoints: _k, alerts: _al, ...raw } = c;
@@ -523,6 +538,7 @@ export function resolveConfig(p: { input: unknown; path: string; env: Record<str
       dustFloors,
       dustWindowSeconds: movements?.dustWindowSeconds ?? 3600,
       lookAlikeChars: movements?.lookAlikeChars ?? 4,
+      ...(movements?.chains ? { chains: [...new Set(movements.chains)] } : {}),
     },
     raw,
   };

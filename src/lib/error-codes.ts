@@ -135,6 +135,7 @@ export const ERROR_CODES = {
   MOVEMENTS__AMOUNT_OVERFLOW: "A record amount above 2^128-1 base units.",
   MOVEMENTS__ASSET_CHAIN_MISMATCH: "A record's asset is configured on another chain than the record's chain.",
   MOVEMENTS__BLANK_LINE: "A blank line inside a movements file.",
+  MOVEMENTS__CHAIN_NOT_RECONCILED: "A record for a configured chain that movements.chains leaves out (its movements are not matched).",
   MOVEMENTS__COMPRESSED_INPUT: "A gzip or zip movements file: decompress it first (Backstop never inflates input).",
   MOVEMENTS__CONTROL_CHARACTER: "A control character or line break inside a record field (TAB is kept verbatim).",
   MOVEMENTS__CURRENCY_SYMBOL: "A record amount with a currency symbol or code.",

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from "../lib/config.js";
-import { resolveMovementsConfig } from "../lib/config.js";
+import { resolveMovementsConfig, resolveReconciledChains } from "../lib/config.js";
 import type { Logger } from "../lib/logger.js";
 import { MovementRecordsInvalidError } from "../reconcile/movements/errors.js";
 import { importMovementRecords } from "../reconcile/movements/import-movement-records.js";
@@ -21,7 +21,7 @@ export const MOVEMENTS_MAX_BODY_BYTES = 8 * 1024 * 1024;
  */
 export function createMovementsRoute(ctx: { store: Store; config: ResolvedConfig; logger: Logger }, p: { authenticate: (r: RouteRequest) => ApiKeyIdentity }): RouteHandler {
   const settings = resolveMovementsConfig(ctx.config);
-  const chains = Object.keys(ctx.config.chains);
+  const chains = resolveReconciledChains(ctx.config);
   return async (r) => {
     const key = p.authenticate(r);
     const type = String(r.req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateChainConfig } from "../../src/chains/validate-chain-config.js";
 import { ConfigError } from "../../src/lib/errors.js";
-import { loadConfig, resolveConfig } from "../../src/lib/config.js";
+import { loadConfig, resolveConfig, resolveReconciledChains } from "../../src/lib/config.js";
 
 const valid = {
   chains: { btc: { chain: "bitcoin-regtest", rpc: [{ env: "BTC_RPC" }] } },
@@ -69,6 +69,14 @@ describe("config", () => {
     );
     expect(problems).toContain('movements.feeCeilings.DOGE: unknown asset "DOGE"');
     expect(problems.some((p) => p.startsWith("movements.dustFloors.BTC: "))).toBe(true);
+  });
+
+  it("movements.chains: the reconciled chains (default every chain), an unknown key named by its path", () => {
+    const env = { BTC_RPC: "http://127.0.0.1:1" };
+    expect(resolveReconciledChains(resolveConfig({ input: valid, path: "m.json", env }))).toEqual(Object.keys(valid.chains));
+    expect(resolveReconciledChains(resolveConfig({ input: { ...valid, movements: { chains: ["btc", "btc"] } }, path: "m.json", env }))).toEqual(["btc"]);
+    const problems = problemsOf(() => resolveConfig({ input: { ...valid, movements: { chains: ["btc", "doge"] } }, path: "m.json", env }));
+    expect(problems).toEqual([expect.stringMatching(/^movements\.chains\[1\]: unknown chain "doge"/)]);
   });
 
   it("refuses a misspelled key instead of ignoring it", () => {

@@ -9,6 +9,7 @@ import { OUTCOME_SEVERITY } from "./movement-types.js";
 
 export type CreateMovementSinkParameters = {
   settings: ResolvedMovements;
+  /** The chains reconciled against records (resolveReconciledChains): blocks of other chains run no pass. */
   chains: readonly string[];
   logger?: Logger;
   /** Clock (unix ms); default Date.now. */
@@ -28,9 +29,11 @@ export function createMovementSink(p: CreateMovementSinkParameters): BlockEventS
   return {
     name: "movements",
     async onBlockApplied(db, store, e) {
+      if (!p.chains.includes(e.chain)) return;
       await matchMovementsIn(store, db, { settings: p.settings, chains: [e.chain], nowMs: now(), logger: p.logger });
     },
     async onWalletBackfilled(db, store, e) {
+      if (!p.chains.includes(e.chain)) return;
       await matchMovementsIn(store, db, { settings: p.settings, chains: [e.chain], nowMs: now(), logger: p.logger, rescan: { chain: e.chain, fromHeight: e.fromHeight } });
     },
     async onBlocksRolledBack(db, store, e) {

@@ -1,4 +1,4 @@
-import { resolveMovementsConfig, type ResolvedConfig } from "../../lib/config.js";
+import { resolveMovementsConfig, resolveReconciledChains, type ResolvedConfig } from "../../lib/config.js";
 import type { Logger } from "../../lib/logger.js";
 import { addBlockEventSink, type Store } from "../../store/index.js";
 import { createMovementSink } from "./create-movement-sink.js";
@@ -14,7 +14,7 @@ export const MOVEMENT_TICK_MS = 5_000;
  */
 export function startMovementMatching(ctx: { store: Store; config: ResolvedConfig; logger: Logger }, p: { tickMs?: number } = {}): () => void {
   const settings = resolveMovementsConfig(ctx.config);
-  const chains = Object.keys(ctx.config.chains);
+  const chains = resolveReconciledChains(ctx.config);
   const remove = addBlockEventSink(ctx.store, createMovementSink({ settings, chains, logger: ctx.logger }));
   const tickMs = p.tickMs ?? MOVEMENT_TICK_MS;
   let running = false;

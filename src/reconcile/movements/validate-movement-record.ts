@@ -19,14 +19,18 @@ export type MovementValidationContext = {
   chains: Readonly<Record<string, { kind: ChainKind; network?: "mainnet" | "testnet" | "regtest" | "signet" }>>;
   assets: Readonly<Record<string, { chain: string; decimals: number }>>;
   nowMs: number;
+  /** The chains reconciled against records (`movements.chains`); absent: every chain of `chains`. */
+  reconciled?: readonly string[];
 };
 
 /** Builds the validation context from a resolved config. */
 export function createMovementValidationContext(config: {
   chains: Record<string, { descriptor: { kind: ChainKind; network?: "mainnet" | "testnet" | "regtest" | "signet" } }>;
   assets: Record<string, { chain: string; decimals: number }>;
+  movements?: { chains?: readonly string[] };
 }, nowMs: number): MovementValidationContext {
   return {
+    ...(config.movements?.chains ? { reconciled: config.movements.chains } : {}),
     chains: Object.fromEntries(Object.entries(config.chains).map(([k, c]) => [k, { kind: c.descriptor.kind, network: c.descriptor.network }])),
     assets: Object.fromEntries(Object.entries(config.assets).map(([k, a]) => [k, { chain: a.chain, decimals: a.decimals }])),
     nowMs,
@@ -76,6 +80,7 @@ export function validateMovementRecord(
   const chain = chainKey === null ? undefined : ctx.chains[chainKey];
   if (chainKey === null) bad("chain", "MOVEMENTS__EMPTY_FIELD", "Empty chain");
   else if (!chain) bad("chain", "MOVEMENTS__UNKNOWN_CHAIN", `Unknown chain (configured: ${Object.keys(ctx.chains).sort().join(", ")})`);
+  else if (ctx.reconciled && !ctx.reconciled.includes(chainKey)) bad("chain", "MOVEMENTS__CHAIN_NOT_RECONCILED", `Chain "${chainKey}" is not reconciled against records (movements.chains: ${[...ctx.reconciled].sort().join(", ")})`);
 
   const assetId = raw.asset;
   const asset = assetId === null ? undefined : ctx.assets[assetId];

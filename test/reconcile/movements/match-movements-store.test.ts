@@ -371,4 +371,16 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     const history = (await loadMovementOutcomes(store)).filter((r) => r.subject === `leg:btc:${tx(9)}:0`).map((r) => r.outcome);
     expect(history).toEqual(["pending", "unexplained_outflow"]);
   });
+  it("a chain that movements.chains leaves out runs no pass: its legs get no outcome", async () => {
+    const [other] = await saveWallets(store, [{ chain: "other", label: "other-hot", kind: "address", address: "other-addr" }]);
+    // beforeEach's sink reconciles btc only; a block of "other" with a custody outflow is stored and not matched.
+    await saveBlock(store, {
+      block: { chain: "other", height: 1, hash: "o1".padEnd(64, "0"), parentHash: "genesis".padEnd(64, "0"), time: Math.floor(now / 1000) },
+      changes: [], transfers: [{ walletId: other!.id, asset: "BTC", txid: tx(91), position: 0, direction: "out", amount: 5n, counterparty: BTC_ADDR2 }], finalizedHeight: 1,
+    });
+    now += 601_000;
+    await tick();
+    await block([out(tx(92), 0, 7_000_000n, BTC_ADDR)]);
+    expect(await current()).toEqual({ [`leg:btc:${tx(92)}:0`]: "pending" });
+  });
 });

@@ -90,6 +90,13 @@ describe("parseMovementRecords: malformed input", () => {
     expect(first.message.length).toBeGreaterThan(5);
   });
 
+  it("a record for a configured chain that movements.chains leaves out is refused, naming its row, column and the reconciled chains", () => {
+    const r = parseMovementRecords({ ...VALIDATION, reconciled: ["eth", "sol"] }, Buffer.from(HEADER + row(), "utf8"), { format: "csv" });
+    expect(r.records).toBeUndefined();
+    expect(r.problems).toEqual([expect.objectContaining({ row: 2, column: 3, code: "MOVEMENTS__CHAIN_NOT_RECONCILED", message: expect.stringContaining("movements.chains: eth, sol") })]);
+    expect(parseMovementRecords({ ...VALIDATION, reconciled: ["btc"] }, Buffer.from(HEADER + row(), "utf8"), { format: "csv" }).records).toHaveLength(1);
+  });
+
   it("names every bad row, not only the first", () => {
     const r = parse(HEADER + row({ amount: "-1" }) + row({ id: "ok" }) + row({ id: "w-3", asset: "DOGE" }) + row({ id: "w-4", txid: "zz" }));
     expect(r.problems!.map((x) => [x.row, x.column, x.code])).toEqual([
