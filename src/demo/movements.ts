@@ -34,11 +34,14 @@ export async function feedDemoMovements(p: { store: Store; config: ResolvedConfi
   const fmt = (asset: string, v: bigint | null) => (v === null ? "?" : `${formatUnits(v, p.config.assets[asset]?.decimals ?? 0)} ${asset}`);
   for (const r of rows) {
     if (!["unexplained_outflow", "missing_on_chain", "amount_mismatch", "unexplained_inflow", "reorged"].includes(r.outcome)) continue;
+    // A matched leg reorged away has its record's row reorged too: one line, the record's.
+    if (r.outcome === "reorged" && r.recordId !== null && r.subject !== `record:${r.recordId}`) continue;
     const key = `${r.subject}:${r.outcome}`;
     if (p.flagged.has(key)) continue;
     p.flagged.add(key);
     if (r.outcome === "unexplained_outflow") lines.push(`  FLAGGED unexplained_outflow (${r.severity}): ${fmt(r.asset, r.chainAmount)} left custody to ${r.counterparty} in ${r.chain} block ${r.height}, tx ${r.txid}; no record explains it`);
     else if (r.outcome === "missing_on_chain") lines.push(`  FLAGGED missing_on_chain (${r.severity}): record ${r.recordId} (${r.kind} of ${fmt(r.asset, r.amount)}) has no movement on ${r.chain} within its SLA`);
+    else if (r.outcome === "reorged") lines.push(`  FLAGGED reorged (${r.severity}): record ${r.recordId ?? r.subject} ${fmt(r.asset, r.amount ?? r.chainAmount)}${r.txid ? ` tx ${r.txid}` : ""}: its block was reorged away; unmatched until the transaction is mined again`);
     else lines.push(`  FLAGGED ${r.outcome} (${r.severity}): ${r.recordId ? `record ${r.recordId}` : r.subject} ${fmt(r.asset, r.amount ?? r.chainAmount)}${r.txid ? ` tx ${r.txid}` : ""}`);
   }
   return lines;
