@@ -5,7 +5,7 @@ import {
   type BlockEventSink, type Db, type Store,
 } from "../../store/index.js";
 import { matchMovementsIn } from "./match-movements.js";
-import { OUTCOME_SEVERITY } from "./movement-types.js";
+import { MOVEMENT_FLAGS, OUTCOME_SEVERITY } from "./movement-types.js";
 
 export type CreateMovementSinkParameters = {
   settings: ResolvedMovements;
@@ -49,7 +49,11 @@ export function createMovementSink(p: CreateMovementSinkParameters): BlockEventS
  */
 export async function markReorgedIn(store: Store, db: Db, p: { chain: string; toHeight: number; nowMs: number; logger?: Logger }): Promise<number> {
   const rows = await loadCurrentOutcomesAboveIn(store, db, { chain: p.chain, height: p.toHeight });
-  const out = rows.map(({ id: _id, current: _c, ...r }) => ({ ...r, outcome: "reorged", severity: OUTCOME_SEVERITY.reorged, atMs: p.nowMs }));
+  // `failed_on_chain` goes with the block that showed the failure: the transaction may be mined again
+  // elsewhere (failed or not), and a record still flagged would never be looked at again.
+  const out = rows.map(({ id: _id, current: _c, ...r }) => ({
+    ...r, flags: r.flags.filter((f) => f !== MOVEMENT_FLAGS.failedOnChain), outcome: "reorged", severity: OUTCOME_SEVERITY.reorged, atMs: p.nowMs,
+  }));
   if (out.length) await saveMovementOutcomesIn(store, db, out);
   const reopen = rows.filter((r) => r.recordId !== null && r.subject === `record:${r.recordId}`).map((r) => r.recordId!);
   if (reopen.length) await saveMovementRecordsOpenIn(store, db, { ids: reopen, open: true });

@@ -383,4 +383,35 @@ describe.each(STORE_KINDS)("movement matching on the store (%s)", (kind) => {
     await block([out(tx(92), 0, 7_000_000n, BTC_ADDR)]);
     expect(await current()).toEqual({ [`leg:btc:${tx(92)}:0`]: "pending" });
   });
+  it("J8 after a reorg: the failed transaction mined again in another block is missing_on_chain naming the new block", async () => {
+    const [eth] = await saveWallets(store, [{ chain: "eth", label: "eth-hot", kind: "address", address: `0x${"aa".repeat(20)}` }]);
+    const T = `0x${"f3".repeat(32)}`;
+    const user = `0x${"12".repeat(20)}`;
+    const ethTick = () => store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: ["eth"], nowMs: now }));
+    await importMovementRecords({ store, nowMs: () => now }, {
+      bytes: Buffer.from(JSON.stringify([{ id: "fail-2", kind: "withdrawal", chain: "eth", asset: "ETH", amount: "1.5", counterparty: user, txid: T, time: iso(now) }])),
+      format: "json", sourceName: "t", source: "http", validation: { ...VALIDATION, nowMs: now }, settings: SETTINGS, chains: ["eth"],
+    });
+    const { saveBlockIn } = await import("../../../src/store/index.js");
+    const ethBlock = (h: number, salt: string, gas: bigint) => {
+      const hash = `0x${salt.repeat(32)}`;
+      return store.tx(async (db) => {
+        await saveBlockIn(store, db, {
+          block: { chain: "eth", height: h, hash, parentHash: `0x${"00".repeat(32)}`, time: Math.floor(now / 1000) }, changes: [], transfers: [], finalizedHeight: h - 1,
+        });
+        await saveEvmReadsIn(store, db, { chain: "eth", height: h, blockHash: hash, fullRead: false, silent: [], unattributed: [{ walletId: eth!.id, asset: "ETH", delta: -gas, candidates: [T] }] });
+      });
+    };
+    await ethBlock(1, "a1", 52_000_000_000_000n);
+    await ethTick();
+    const record = async () => (await loadMovementOutcomes(store, { currentOnly: true })).find((r) => r.subject === "record:fail-2");
+    expect(await record()).toMatchObject({ outcome: "missing_on_chain", flags: ["failed_on_chain"], height: 1, blockHash: `0x${"a1".repeat(32)}` });
+    // Block 1 is reorged away; the same failed transaction is mined in another block 1 (other gas: another base fee).
+    await rollbackTo(store, { chain: "eth", height: 0 });
+    expect(await record()).toMatchObject({ outcome: "reorged" });
+    await ethBlock(1, "b1", 48_000_000_000_000n);
+    await ethTick();
+    expect(await record()).toMatchObject({ outcome: "missing_on_chain", flags: ["failed_on_chain"], height: 1, blockHash: `0x${"b1".repeat(32)}`, chainAmount: 48_000_000_000_000n });
+    expect((await loadMovementOutcomes(store, { currentOnly: true })).find((r) => r.subject === `leg:eth:${T}:gas`)).toMatchObject({ outcome: "matched", blockHash: `0x${"b1".repeat(32)}` });
+  });
 });
