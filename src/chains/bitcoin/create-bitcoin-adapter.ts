@@ -1,5 +1,5 @@
 import { RpcMethodError } from "../../lib/rpc-errors.js";
-import { loadHeaders, loadWalletStates, markAddressesUsedIn, type BackfillChange, type TransferInput, type WalletStatus } from "../../store/index.js";
+import { loadHeaders, loadTransfers, loadWalletStates, markAddressesUsedIn, type BackfillChange, type TransferInput, type WalletStatus } from "../../store/index.js";
 import type { ChainAdapter, DecodedBlock, FetchBatchResult, WalletBackfill } from "../chain-adapter.js";
 import { computeProviderHosts, rotateUrls } from "../compute-provider-hosts.js";
 import { BackfillChainMovedError } from "../errors.js";
@@ -7,6 +7,7 @@ import type { IndexerContext } from "../indexer.js";
 import { createBitcoinProvider } from "./create-bitcoin-provider.js";
 import { createBitcoinRpc, type BitcoinRpc } from "./create-bitcoin-rpc.js";
 import { createHeaderWorkChecker } from "./create-header-work-checker.js";
+import { computeCounterparty } from "./compute-bitcoin-transfers.js";
 import { decodeBitcoinBlock, loadBitcoinScanState, type BitcoinDecodeContext, type BitcoinScanState, type DecodedBitcoinBlock } from "./decode-bitcoin-block.js";
 import { BitcoinConfigError } from "./errors.js";
 import type { BitcoinNetworkName } from "./wallet-errors.js";
@@ -151,7 +152,38 @@ export function createBitcoinAdapter(ctx: IndexerContext): ChainAdapter {
       }
     }
     if (prevHash !== undefined && prevHash !== p.cursor.hash) throw moved(p.cursor.height, "the rescanned chain does not end at the stored tip");
+    await markCustodyInflows({ walletId, scripts: state.scripts.keys(), transfers });
     return { exactFrom: from, source: "rescan", changes, utxos: { created, spent }, addressesUsed: used, transfers };
+  }
+
+  /**
+   * What another custody wallet paid this wallet in the rescanned range was stored by the live path before
+   * this wallet counted as custody: an `out` leg of the sender to one of this wallet's addresses. The
+   * backfill sees only this wallet's outputs, so its `in` leg names no sender; each one that an `out` leg of
+   * the same transaction pays exactly (same block, address and amount) is internal: it names the sending
+   * wallet (counterpartyWalletId; not its address, which the rescan does not see). Each stored leg explains
+   * one inflow.
+   */
+  async function markCustodyInflows(p: { walletId: number; scripts: Iterable<string>; transfers: Array<TransferInput & { height: number; blockHash: string }> }): Promise<void> {
+    const own = new Set<string>();
+    for (const script of p.scripts) {
+      try {
+        own.add(computeCounterparty(script, network));
+      } catch {
+        // A script without an address form cannot be a stored counterparty.
+      }
+    }
+    const taken = new Set<number>();
+    const byTxid = new Map<string, Awaited<ReturnType<typeof loadTransfers>>>();
+    for (const x of p.transfers) {
+      if (x.direction !== "in" || x.txid === null || (x.counterpartyWalletId ?? null) !== null) continue;
+      let sent = byTxid.get(x.txid);
+      if (!sent) byTxid.set(x.txid, (sent = (await loadTransfers(ctx.store, { chain: key, txid: x.txid })).filter((t) => t.direction === "out" && t.walletId !== p.walletId)));
+      const from = sent.find((t) => !taken.has(t.id) && t.blockHash === x.blockHash && t.asset === x.asset && t.amount === x.amount && t.counterparty !== null && own.has(t.counterparty));
+      if (!from) continue;
+      taken.add(from.id);
+      x.counterpartyWalletId = from.walletId;
+    }
   }
 
   return {

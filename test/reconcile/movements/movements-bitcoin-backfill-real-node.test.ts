@@ -14,7 +14,7 @@ import { createMovementSink } from "../../../src/reconcile/movements/create-move
 import { importMovementRecords } from "../../../src/reconcile/movements/import-movement-records.js";
 import { matchMovementsIn } from "../../../src/reconcile/movements/match-movements.js";
 import { createMovementValidationContext } from "../../../src/reconcile/movements/validate-movement-record.js";
-import { addBlockEventSink, loadMovementOutcomes, loadWalletStates, type MovementOutcomeRow, type Store } from "../../../src/store/index.js";
+import { addBlockEventSink, loadMovementOutcomes, loadTransfers, loadWalletStates, type MovementOutcomeRow, type Store } from "../../../src/store/index.js";
 import { openTestStore, STORE_KINDS } from "../../helpers/stores.js";
 import { createOwner, createRandom, createRigRpc, createRigWallet, outputsTo, startBcoin, type BcoinNode } from "../../rig/bitcoin.js";
 
@@ -162,6 +162,66 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
       expect(end[`leg:${CHAIN}:${sweep.txid}:0`]).toEqual(ref[`leg:${CHAIN}:${sweep.txid}:0`]);
       expect(Object.values(end).filter((v) => v.txid === sweep.txid).map((v) => [v.walletId, v.outcome]).sort()).toEqual([[lateId, "internal"], [lateId, "reorged"]]);
       expect(Object.values(end).filter((v) => v.outcome !== "matched" && v.txid !== sweep.txid).map((v) => [v.txid, v.outcome])).toEqual([[theft.txid, "unexplained_outflow"]]);
+    } finally {
+      await s.dispose();
+      await r.dispose();
+    }
+  }, 240_000);
+
+  it.each(STORE_KINDS)("a custody wallet's payment to the late wallet in the backfilled range is internal on the late wallet's side (%s)", async (kind) => {
+    const random = createRandom(1418);
+    const hot = createOwner("p2pkh", { random });
+    const late = createOwner("p2pkh", { random });
+    const outsider = createOwner("p2pkh", { random });
+    node = await startBcoin();
+    const rpc = createRigRpc({ url: node.rpcUrl, user: node.user, pass: node.pass });
+    const wallet = createRigWallet(rpc, { random });
+    await wallet.mine(1, hot); // 1: hot's coins
+    await wallet.mine(1, outsider); // 2: an outsider's coins
+    await wallet.mine(100);
+    // In one block: hot pays the late wallet 2 BTC; the outsider pays it 2 BTC too (a deposit, the same amount).
+    const pay = await wallet.send({ from: [hot], to: [{ script: late.script, value: 200_000_000n }], change: hot });
+    const dep = await wallet.send({ from: [outsider], to: [{ script: late.script, value: 200_000_000n }], change: outsider });
+    await wallet.mine(1); // 103
+
+    const s = await openTestStore(kind);
+    const r = await openTestStore(kind);
+    const config = (st: typeof s, wallets: ConfigInput["wallets"]): ResolvedConfig =>
+      resolveConfig({
+        path: "test",
+        env: st.params.databaseUrl ? { DATABASE_URL: st.params.databaseUrl, BACKSTOP_PG_SCHEMA: st.params.pgSchema } : {},
+        input: {
+          ...(st.params.sqlitePath ? { store: { sqlitePath: st.params.sqlitePath } } : {}),
+          chains: { [CHAIN]: { chain: "bitcoin-regtest", rpc: [node!.authUrl], pollIntervalMs: 100 } },
+          assets: { BTC: { chain: CHAIN, decimals: 8, native: true } },
+          wallets,
+        },
+      });
+    const both = [{ label: "hot", chain: CHAIN, address: hot.address }, { label: "late", chain: CHAIN, address: late.address }];
+    const settings = resolveMovementsConfig(config(s, both));
+    for (const st of [s, r]) addBlockEventSink(st.store, createMovementSink({ settings, chains: [CHAIN] }));
+    const index = (st: typeof s, cfg: ResolvedConfig) => createIndexer({ config: cfg, chainKey: CHAIN, store: st.store, logger }).run({ once: true });
+    try {
+      await index(s, config(s, both.slice(0, 1)));
+      await index(r, config(r, both));
+      await index(s, config(s, both));
+      const lateId = (await loadWalletStates(s.store, { chain: CHAIN })).find((w) => w.label === "late")!.walletId;
+      const lateLegs = async (st: typeof s, txid: string) => Object.values(await current(st.store)).filter((v) => v.txid === txid && v.walletId === lateId);
+      const hotId = (await loadWalletStates(s.store, { chain: CHAIN })).find((w) => w.label === "hot")!.walletId;
+      // Hot's payment: on the late wallet's side a custody-to-custody leg, naming hot (the receiving side of an
+      // internal transfer is not an item of its own), as in the store that had it from the start.
+      expect((await loadTransfers(s.store, { chain: CHAIN, txid: pay.txid })).filter((x) => x.walletId === lateId).map((x) => [x.direction, x.amount, x.counterpartyWalletId]))
+        .toEqual([["in", 200_000_000n, hotId]]);
+      expect(await lateLegs(s, pay.txid)).toEqual([]);
+      expect(await lateLegs(r, pay.txid)).toEqual([]);
+      // Hot's own leg: internal in the reference; in the backfilled store it was stored before the late wallet was
+      // custody and is not rewritten (docs/movements.md).
+      const hotLegs = async (st: typeof s) => Object.values(await current(st.store)).filter((v) => v.txid === pay.txid).map((v) => [v.walletId, v.outcome]);
+      expect(await hotLegs(r)).toEqual([[hotId, "internal"]]);
+      expect(await hotLegs(s)).toEqual([[hotId, "pending"]]);
+      // The outsider's deposit of the same amount in the same block stays an inflow from outside (nobody credited it yet).
+      expect((await lateLegs(s, dep.txid)).map((v) => [v.outcome, v.chainAmount])).toEqual([["pending", 200_000_000n]]);
+      expect((await lateLegs(r, dep.txid)).map((v) => [v.outcome, v.chainAmount])).toEqual([["pending", 200_000_000n]]);
     } finally {
       await s.dispose();
       await r.dispose();
