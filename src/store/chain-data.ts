@@ -421,13 +421,21 @@ export async function loadUnspent(store: Store, p: { chain: string }) {
 export type StoredTransfer = TransferInput & { id: number; chain: string; height: number; blockHash: string };
 
 /** Transfer legs of a chain in [fromHeight, toHeight] (default: all), ordered by height and position. */
-export async function loadTransfers(store: Store, p: { chain: string; fromHeight?: number; toHeight?: number; txid?: string }): Promise<StoredTransfer[]> {
+export async function loadTransfers(store: Store, p: LoadTransfersParameters): Promise<StoredTransfer[]> {
+  return loadTransfersIn(store, store.db, p);
+}
+
+export type LoadTransfersParameters = { chain: string; fromHeight?: number; toHeight?: number; txid?: string; walletId?: number };
+
+/** loadTransfers inside the caller's transaction `db` (what it wrote so far is visible). */
+export async function loadTransfersIn(store: Store, db: Db, p: LoadTransfersParameters): Promise<StoredTransfer[]> {
   const { t } = store;
   const conds = [eq(t.transfers.chain, p.chain)];
+  if (p.walletId !== undefined) conds.push(eq(t.transfers.walletId, p.walletId));
   if (p.fromHeight !== undefined) conds.push(gte(t.transfers.height, p.fromHeight));
   if (p.toHeight !== undefined) conds.push(lte(t.transfers.height, p.toHeight));
   if (p.txid !== undefined) conds.push(eq(t.transfers.txid, p.txid));
-  const rows = await store.db.select().from(t.transfers).where(and(...conds)).orderBy(asc(t.transfers.height), asc(t.transfers.position), asc(t.transfers.id));
+  const rows = await db.select().from(t.transfers).where(and(...conds)).orderBy(asc(t.transfers.height), asc(t.transfers.position), asc(t.transfers.id));
   return rows.map((r) => ({
     id: Number(r.id), chain: r.chain, height: Number(r.height), blockHash: r.blockHash, txid: r.txid, position: Number(r.position),
     walletId: Number(r.walletId), asset: r.asset, direction: r.direction as TransferInput["direction"], amount: r.amount,

@@ -116,9 +116,10 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
       expect(sc["record:wd-1"]).toMatchObject({ outcome: "matched", txid: wd.txid, height: 103, counterparty: user.address, chainAmount: 12_000_000n, fee: 20_000n, flags: ["fee_above_ceiling"] });
       expect(sc[`leg:${CHAIN}:${theft.txid}:0`]).toMatchObject({ outcome: "pending", counterparty: attacker.address, chainAmount: 30_000_000n, walletId: lateId });
       // The sweep to hot is internal, never an outflow; hot's own leg of it, stored before the late wallet
-      // was custody, still names no sender (its history is hot's, not rewritten by another wallet's backfill).
+      // was custody as an inflow from outside, becomes internal too (markTransfersWithBackfilledIn; its
+      // stored transfer still names no sender: hot's history is not rewritten by another wallet's backfill).
       const sweepRows = Object.entries(sc).filter(([, v]) => v.txid === sweep.txid);
-      expect(sweepRows.map(([, v]) => [v.walletId, v.outcome, v.counterparty]).sort()).toEqual([[1, "pending", null], [lateId, "internal", hot.address]].sort());
+      expect(sweepRows.map(([, v]) => [v.walletId, v.outcome, v.counterparty]).sort()).toEqual([[1, "internal", null], [lateId, "internal", hot.address]].sort());
       expect(Object.values(rc).filter((v) => v.txid === sweep.txid).map((v) => [v.walletId, v.outcome])).toEqual([[lateId, "internal"]]);
       const withoutSweep = (c: Record<string, ReturnType<typeof view>>) => Object.fromEntries(Object.entries(c).filter(([, v]) => v.txid !== sweep.txid));
       expect(withoutSweep(sc)).toEqual(withoutSweep(rc));
@@ -168,7 +169,7 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
     }
   }, 240_000);
 
-  it.each(STORE_KINDS)("a custody wallet's payment to the late wallet in the backfilled range is internal on the late wallet's side (%s)", async (kind) => {
+  it.each(STORE_KINDS)("a custody wallet's payment to the late wallet in the backfilled range, unexplained before, is internal on both sides once backfilled (%s)", async (kind) => {
     const random = createRandom(1418);
     const hot = createOwner("p2pkh", { random });
     const late = createOwner("p2pkh", { random });
@@ -183,6 +184,7 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
     const pay = await wallet.send({ from: [hot], to: [{ script: late.script, value: 200_000_000n }], change: hot });
     const dep = await wallet.send({ from: [outsider], to: [{ script: late.script, value: 200_000_000n }], change: outsider });
     await wallet.mine(1); // 103
+    await wallet.mine(6); // final
 
     const s = await openTestStore(kind);
     const r = await openTestStore(kind);
@@ -203,6 +205,9 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
     const index = (st: typeof s, cfg: ResolvedConfig) => createIndexer({ config: cfg, chainKey: CHAIN, store: st.store, logger }).run({ once: true });
     try {
       await index(s, config(s, both.slice(0, 1)));
+      // With only hot configured, its payment is an outflow outside custody: unexplained once past the grace period.
+      await s.store.tx((db) => matchMovementsIn(s.store, db, { settings, chains: [CHAIN], nowMs: Date.now() + 601_000 }));
+      expect(Object.values(await current(s.store)).filter((v) => v.txid === pay.txid).map((v) => v.outcome)).toEqual(["unexplained_outflow"]);
       await index(r, config(r, both));
       await index(s, config(s, both));
       const lateId = (await loadWalletStates(s.store, { chain: CHAIN })).find((w) => w.label === "late")!.walletId;
@@ -214,11 +219,12 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
         .toEqual([["in", 200_000_000n, hotId]]);
       expect(await lateLegs(s, pay.txid)).toEqual([]);
       expect(await lateLegs(r, pay.txid)).toEqual([]);
-      // Hot's own leg: internal in the reference; in the backfilled store it was stored before the late wallet was
-      // custody and is not rewritten (docs/movements.md).
+      // Hot's own leg, stored as an outflow outside custody before the late wallet was configured: internal,
+      // naming the late wallet, as in the reference.
       const hotLegs = async (st: typeof s) => Object.values(await current(st.store)).filter((v) => v.txid === pay.txid).map((v) => [v.walletId, v.outcome]);
       expect(await hotLegs(r)).toEqual([[hotId, "internal"]]);
-      expect(await hotLegs(s)).toEqual([[hotId, "pending"]]);
+      expect(await hotLegs(s)).toEqual([[hotId, "internal"]]);
+      expect((await loadMovementOutcomes(s.store, { currentOnly: true })).find((x) => x.txid === pay.txid)).toMatchObject({ counterpartyWalletId: lateId, counterparty: late.address });
       // The outsider's deposit of the same amount in the same block stays an inflow from outside (nobody credited it yet).
       expect((await lateLegs(s, dep.txid)).map((v) => [v.outcome, v.chainAmount])).toEqual([["pending", 200_000_000n]]);
       expect((await lateLegs(r, dep.txid)).map((v) => [v.outcome, v.chainAmount])).toEqual([["pending", 200_000_000n]]);
