@@ -2,9 +2,9 @@ import { eq } from "drizzle-orm";
 import type { ResolvedMovements } from "../../lib/config.js";
 import type { Logger } from "../../lib/logger.js";
 import {
-  loadCurrentOutcomesByNameIn, loadCurrentOutcomesIn, loadCurrentOutcomesInRangeIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn,
+  loadCurrentOutcomeHeadsByNameIn, loadCurrentOutcomesByNameIn, loadCurrentOutcomesIn, loadCurrentOutcomesInRangeIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn,
   loadRecordCounterpartiesLikeIn, loadUnattributedOutflowsIn, saveMovementCursorIn, saveMovementOutcomesIn, saveMovementRecordsOpenIn,
-  type Db, type LegWithTime, type MovementOutcomeInput, type MovementOutcomeRow, type Store, type UnattributedOutflow,
+  type Db, type LegWithTime, type MovementOutcomeHead, type MovementOutcomeInput, type MovementOutcomeRow, type Store, type UnattributedOutflow,
 } from "../../store/index.js";
 import { computeAddressAffixes, computeLookAlike } from "./compute-look-alike.js";
 import { computeMovementMatches, type PoolLeg, type PoolRecord } from "./compute-movement-matches.js";
@@ -82,7 +82,8 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const open = await loadOpenMovementRecordsIn(store, db);
   // An open record's current row, when it has one, is missing_on_chain, reorged or pending (most pending records have none,
   // matched ones are closed): one indexed query instead of a lookup per open record.
-  const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
+  const currentRecordRows = new Map<string, MovementOutcomeHead>();
+  for (const r of await loadCurrentOutcomeHeadsByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })) currentRecordRows.set(r.subject, r);
   // The stored row is the record (a superset of its fields): no copy per record.
   const records: PoolRecord[] = open.map((r) => {
     const row = currentRecordRows.size ? currentRecordRows.get(`record:${r.id}`) : undefined;
