@@ -14,6 +14,7 @@ import { MOVEMENT_FLAGS, OUTCOME_SEVERITY, type MatchLeg, type MovementOutcomeNa
 const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow", "unknown_counterparty"] as const;
 /** The outcomes an open record's current row can have (pending: back inside its SLA when a pass runs with an earlier clock). */
 const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged", "pending"] as const;
+const RECORD_PREFIX = "record:";
 /** Record outcomes that close a record. */
 const CLOSING: ReadonlySet<MovementOutcomeName> = new Set(["matched", "replaced", "amount_mismatch"]);
 
@@ -82,11 +83,12 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const open = await loadOpenMovementRecordsIn(store, db);
   // An open record's current row, when it has one, is missing_on_chain, reorged or pending (most pending records have none,
   // matched ones are closed): one indexed query instead of a lookup per open record.
+  // Keyed by record id (the subject without its `record:` prefix): looked up by the record's own id string, no key built per record.
   const currentRecordRows = new Map<string, MovementOutcomeHead>();
-  for (const r of await loadCurrentOutcomeHeadsByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })) currentRecordRows.set(r.subject, r);
+  for (const r of await loadCurrentOutcomeHeadsByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: RECORD_PREFIX })) currentRecordRows.set(r.subject.slice(RECORD_PREFIX.length), r);
   // The stored row is the record (a superset of its fields): no copy per record.
   const records: PoolRecord[] = open.map((r) => {
-    const row = currentRecordRows.size ? currentRecordRows.get(`record:${r.id}`) : undefined;
+    const row = currentRecordRows.size ? currentRecordRows.get(r.id) : undefined;
     return { record: r as unknown as PoolRecord["record"], current: (row?.outcome as MovementOutcomeName | undefined) ?? null, currentAtMs: row?.atMs ?? null };
   });
 
@@ -96,14 +98,16 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   });
   // J8: records no leg explains whose transaction left only an unexplained outflow (gas) on chain.
   const unexplainedTx = result.records.filter((r) => r.record.txid !== null && r.record.kind !== "deposit" && !CLOSING.has(r.outcome)
-    && !currentRecordRows.get(`record:${r.record.id}`)?.flags.includes(MOVEMENT_FLAGS.failedOnChain));
+    && !currentRecordRows.get(r.record.id)?.flags.includes(MOVEMENT_FLAGS.failedOnChain));
   const gasOnly = unexplainedTx.length ? await loadUnattributedOutflowsIn(store, db, { txids: unexplainedTx.map((r) => ({ chain: r.record.chain, txid: r.record.txid! })) }) : [];
   const failed = computeFailedTransactions(unexplainedTx, gasOnly, p.settings.feeCeilings);
 
   const out: MovementOutcomeInput[] = [];
   const close: string[] = [];
+  // Subjects written below that have no current row (an open record without one): nothing to clear.
+  const fresh = new Set<string>();
   for (const r of result.records) {
-    const prev = currentRecordRows.get(`record:${r.record.id}`);
+    const prev = currentRecordRows.get(r.record.id);
     const prevName = (prev?.outcome as MovementOutcomeName | undefined) ?? "pending";
     const gas = failed.get(r.record.id);
     if (gas) {
@@ -118,12 +122,18 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     }
     if (prevName === r.outcome && (r.leg === null || prev?.blockHash === r.leg.blockHash)) continue;
     if (CLOSING.has(r.outcome)) close.push(r.record.id);
+    const subject = RECORD_PREFIX + r.record.id;
+    if (!prev) fresh.add(subject);
+    const leg = r.leg;
+    // Fields written out (not spread from legFields): one object per record instead of two.
     out.push({
-      subject: `record:${r.record.id}`, outcome: r.outcome, severity: OUTCOME_SEVERITY[r.outcome], recordId: r.record.id, kind: r.record.kind,
+      subject, outcome: r.outcome, severity: OUTCOME_SEVERITY[r.outcome], recordId: r.record.id, kind: r.record.kind,
       chain: r.record.chain, asset: r.record.asset, amount: r.record.amount, recordTimeMs: r.record.timeMs, flags: r.flags, atMs: p.nowMs,
-      ...legFields(r.leg),
-      counterparty: r.leg?.counterparty ?? r.record.counterparty,
-      txid: r.leg?.txid ?? r.record.txid,
+      chainAmount: leg?.amount ?? null, fee: leg?.fee ?? null, feeAsset: leg?.feeAsset ?? null, direction: leg?.direction ?? null,
+      height: leg?.height ?? null, blockHash: leg?.blockHash ?? null, position: leg?.position ?? null, walletId: leg?.walletId ?? null,
+      counterpartyWalletId: leg?.counterpartyWalletId ?? null, blockTimeMs: leg?.blockTimeMs ?? null, seenAtMs: leg?.seenAtMs ?? null,
+      counterparty: leg?.counterparty ?? r.record.counterparty,
+      txid: leg?.txid ?? r.record.txid,
     });
   }
   const lookAlikeChars = p.settings.lookAlikeChars ?? 4;
@@ -152,7 +162,7 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   }
   // An open record's only possible current rows are OPEN_RECORD_OUTCOMES (the others close it): without
   // one it has none to clear. Legs are always cleared (a transaction mined again after a reorg has a `reorged` row).
-  const isNew = (subject: string) => subject.startsWith("record:") && !currentRecordRows.has(subject);
+  const isNew = (subject: string) => fresh.has(subject);
   if (out.length) await saveMovementOutcomesIn(store, db, out, { isNew });
   if (close.length) await saveMovementRecordsOpenIn(store, db, { ids: close, open: false });
   for (const o of out) {
