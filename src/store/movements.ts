@@ -69,6 +69,8 @@ function prepared(lite: import("better-sqlite3").Database, text: string): LiteSt
   return st;
 }
 
+/** The term of movement_outcomes_open's WHERE (migration 14) a query must contain, literally, for SQLite to use that index. */
+const NOT_MATCHED = "outcome <> 'matched'";
 const placeholders = (n: number) => "?, ".repeat(n).slice(0, -2);
 const bigText = (v: bigint | null) => (v === null ? null : v.toString());
 // Writes stay one prepared statement run per row: 64-row INSERTs and 500-id IN-list UPDATEs measured ~25% more
@@ -185,6 +187,8 @@ export async function loadCurrentOutcomesByNameIn(store: Store, db: Db, p: { out
   const lite = sqliteClient(store, db);
   if (lite) {
     const where = [`current = 1`, `outcome IN (${p.outcomes.map(() => "?").join(", ")})`];
+    // The literal term lets SQLite use movement_outcomes_open, which holds no matched rows (migration 14).
+    if (!p.outcomes.includes("matched")) where.push(NOT_MATCHED);
     const params: unknown[] = [...p.outcomes];
     if (p.minBlockTimeMs !== undefined) (where.push("block_time_ms >= ?"), params.push(p.minBlockTimeMs));
     if (p.chain !== undefined) (where.push("chain = ?"), params.push(p.chain));
@@ -193,6 +197,7 @@ export async function loadCurrentOutcomesByNameIn(store: Store, db: Db, p: { out
     return (rows as unknown[][]).map(outcomeFromRaw);
   }
   const conds = [eq(t.movementOutcomes.current, 1), inArray(t.movementOutcomes.outcome, p.outcomes as string[])];
+  if (!p.outcomes.includes("matched")) conds.push(sql.raw(NOT_MATCHED));
   if (p.minBlockTimeMs !== undefined) conds.push(gte(t.movementOutcomes.blockTimeMs, p.minBlockTimeMs));
   if (p.chain !== undefined) conds.push(eq(t.movementOutcomes.chain, p.chain));
   if (p.subjectPrefix !== undefined) conds.push(sql`substr(${t.movementOutcomes.subject}, 1, ${p.subjectPrefix.length}) = ${p.subjectPrefix}`);
@@ -215,7 +220,7 @@ export async function loadCurrentOutcomeHeadsByNameIn(store: Store, db: Db, p: {
   const lite = sqliteClient(store, db);
   if (lite) {
     const rows = prepared(lite, `SELECT id, subject, outcome, flags, block_hash, at_ms FROM movement_outcomes
-      WHERE current = 1 AND outcome IN (${placeholders(p.outcomes.length)}) AND substr(subject, 1, ?) = ?`).raw(true)
+      WHERE current = 1 AND outcome IN (${placeholders(p.outcomes.length)})${p.outcomes.includes("matched") ? "" : ` AND ${NOT_MATCHED}`} AND substr(subject, 1, ?) = ?`).raw(true)
       .all(...p.outcomes, p.subjectPrefix.length, p.subjectPrefix) as unknown[][];
     const out: MovementOutcomeHead[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
@@ -226,7 +231,8 @@ export async function loadCurrentOutcomeHeadsByNameIn(store: Store, db: Db, p: {
   }
   const m = t.movementOutcomes;
   const rows = await db.select({ id: m.id, subject: m.subject, outcome: m.outcome, flags: m.flags, blockHash: m.blockHash, atMs: m.atMs }).from(m)
-    .where(and(eq(m.current, 1), inArray(m.outcome, p.outcomes as string[]), sql`substr(${m.subject}, 1, ${p.subjectPrefix.length}) = ${p.subjectPrefix}`));
+    .where(and(eq(m.current, 1), inArray(m.outcome, p.outcomes as string[]), p.outcomes.includes("matched") ? undefined : sql.raw(NOT_MATCHED),
+      sql`substr(${m.subject}, 1, ${p.subjectPrefix.length}) = ${p.subjectPrefix}`));
   return rows.map((r) => ({ id: Number(r.id), subject: r.subject, outcome: r.outcome, flags: r.flags ? r.flags.split(",") : NO_FLAGS, blockHash: r.blockHash, atMs: Number(r.atMs) }));
 }
 
@@ -350,6 +356,7 @@ export async function loadMovementOutcomes(store: Store, p: LoadMovementOutcomes
   if (p.sinceId !== undefined) conds.push(gt(t.movementOutcomes.id, p.sinceId));
   if (p.outcome !== undefined) conds.push(inArray(t.movementOutcomes.outcome, typeof p.outcome === "string" ? [p.outcome] : [...p.outcome]));
   if (p.currentOnly) conds.push(eq(t.movementOutcomes.current, 1));
+  if (p.currentOnly && p.outcome !== undefined && !(typeof p.outcome === "string" ? p.outcome === "matched" : p.outcome.includes("matched"))) conds.push(sql.raw(NOT_MATCHED));
   const at = sql`coalesce(${t.movementOutcomes.recordTimeMs}, ${t.movementOutcomes.blockTimeMs})`;
   if (p.fromMs !== undefined) conds.push(gte(at, p.fromMs));
   if (p.toMs !== undefined) conds.push(sql`${at} < ${p.toMs}`);
