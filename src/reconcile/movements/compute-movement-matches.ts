@@ -30,8 +30,8 @@ export type LegResult = { leg: MatchLeg; outcome: MovementOutcomeName; recordId:
 
 export type ComputeMovementMatchesReturnType = { records: RecordResult[]; legs: LegResult[] };
 
-/** Per direction, a chain and asset's legs by exact amount. */
-type AmountIndex = { in: Map<bigint, PoolLeg[]>; out: Map<bigint, PoolLeg[]> };
+/** Per direction, a chain and asset's legs (positions in the legs given) by exact amount. */
+type AmountIndex = { in: Map<bigint, number[]>; out: Map<bigint, number[]> };
 
 /** The leg direction and side a record kind matches: withdrawals pay out of custody, deposits come in, transfers and sweeps stay inside. */
 function fits(kind: MovementKind, leg: MatchLeg): boolean {
@@ -65,28 +65,21 @@ function sameParty(r: MovementRecord, leg: MatchLeg): boolean {
  * inflow below its asset's dust floor carries the flags `dust` and `dust_window:<start ms>`.
  */
 export function computeMovementMatches(p: ComputeMovementMatchesParameters): ComputeMovementMatchesReturnType {
-  // Indexes by txid, and by chain, asset and direction then exact amount. Keys are the legs' own strings in nested
-  // maps (no key string is built per leg or record: concatenations were a large part of a 200,000-record pass), and
-  // bigint Map keys compare by value, so no amount is turned into a string.
-  const byTx = new Map<string, PoolLeg[]>();
-  const byAmount = new Map<string, Map<string, AmountIndex>>();
-  for (const l of p.legs) {
-    if (l.leg.txid !== null) {
-      const list = byTx.get(l.leg.txid);
-      if (list) list.push(l);
-      else byTx.set(l.leg.txid, [l]);
-    }
-    let assets = byAmount.get(l.leg.chain);
-    if (!assets) byAmount.set(l.leg.chain, (assets = new Map()));
-    let index = assets.get(l.leg.asset);
-    if (!index) assets.set(l.leg.asset, (index = { in: new Map(), out: new Map() }));
-    const amounts = index[l.leg.direction];
-    const list = amounts.get(l.leg.amount);
-    if (list) list.push(l);
-    else amounts.set(l.leg.amount, [l]);
+  // Legs are named by their position in p.legs: the indexes hold positions, and takenBy[k] is the result of the
+  // record leg k explains (an array, not a Map keyed by leg objects: no identity hash per leg).
+  const L = p.legs;
+  const takenBy: (RecordResult | undefined)[] = new Array(L.length);
+  const takenOrder: number[] = [];
+  // Index by txid. Keys are the legs' own strings (no key string is built per leg or record: concatenations were a
+  // large part of a 200,000-record pass).
+  const byTx = new Map<string, number[]>();
+  for (let k = 0; k < L.length; k++) {
+    const txid = L[k]!.leg.txid;
+    if (txid === null) continue;
+    const list = byTx.get(txid);
+    if (list) list.push(k);
+    else byTx.set(txid, [k]);
   }
-  // Each taken leg names the result of the record it explains.
-  const taken = new Map<PoolLeg, RecordResult>();
   const records = [...p.records].sort((a, b) => a.record.timeMs - b.record.timeMs || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
   // results[i]: the outcome of records[i].
   const results: (RecordResult | undefined)[] = new Array(records.length);
@@ -94,6 +87,10 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     if (leg.fee === null || leg.feeAsset === null) return [];
     const ceiling = p.feeCeilings[leg.feeAsset];
     return ceiling !== undefined && leg.fee > ceiling ? ["fee_above_ceiling"] : [];
+  };
+  const take = (k: number, res: RecordResult) => {
+    takenBy[k] = res;
+    takenOrder.push(k);
   };
 
   // 1. By txid: among the legs of the record's transaction not yet taken, of its chain and asset and kind-compatible,
@@ -103,33 +100,50 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     if (r.txid === null) continue;
     const list = byTx.get(r.txid);
     if (list === undefined) continue;
-    let exact: PoolLeg | undefined;
-    let party: PoolLeg | undefined;
-    let only: PoolLeg | undefined;
+    let exact = -1;
+    let party = -1;
+    let only = -1;
     let count = 0;
-    for (const l of list) {
-      if (l.leg.chain !== r.chain || taken.has(l) || l.leg.asset !== r.asset || !fits(r.kind, l.leg)) continue;
+    for (const k of list) {
+      const leg = L[k]!.leg;
+      if (leg.chain !== r.chain || takenBy[k] !== undefined || leg.asset !== r.asset || !fits(r.kind, leg)) continue;
       count++;
-      if (count === 1) only = l;
-      if (sameParty(r, l.leg)) {
-        if (l.leg.amount === r.amount) {
-          exact = l;
+      if (count === 1) only = k;
+      if (sameParty(r, leg)) {
+        if (leg.amount === r.amount) {
+          exact = k;
           break;
         }
-        party ??= l;
+        if (party === -1) party = k;
       }
     }
-    if (exact) {
-      const res: RecordResult = { record: r, outcome: "matched", leg: exact.leg, flags: feeFlags(exact.leg) };
-      taken.set(exact, res);
-      results[i] = res;
+    if (exact !== -1) {
+      const leg = L[exact]!.leg;
+      take(exact, (results[i] = { record: r, outcome: "matched", leg, flags: feeFlags(leg) }));
       continue;
     }
-    const chosen = party ?? (count === 1 ? only : undefined);
-    if (chosen) {
-      const res: RecordResult = { record: r, outcome: "amount_mismatch", leg: chosen.leg, flags: feeFlags(chosen.leg) };
-      taken.set(chosen, res);
-      results[i] = res;
+    const chosen = party !== -1 ? party : count === 1 ? only : -1;
+    if (chosen !== -1) {
+      const leg = L[chosen]!.leg;
+      take(chosen, (results[i] = { record: r, outcome: "amount_mismatch", leg, flags: feeFlags(leg) }));
+    }
+  }
+
+  // Index by chain, asset and direction, then exact amount, of the legs step 1 left (nested maps of the legs' own
+  // strings; bigint Map keys compare by value, so no amount is turned into a string). Built only if a record is left.
+  const byAmount = new Map<string, Map<string, AmountIndex>>();
+  if (results.includes(undefined)) {
+    for (let k = 0; k < L.length; k++) {
+      if (takenBy[k] !== undefined) continue;
+      const leg = L[k]!.leg;
+      let assets = byAmount.get(leg.chain);
+      if (!assets) byAmount.set(leg.chain, (assets = new Map()));
+      let index = assets.get(leg.asset);
+      if (!index) assets.set(leg.asset, (index = { in: new Map(), out: new Map() }));
+      const amounts = index[leg.direction];
+      const list = amounts.get(leg.amount);
+      if (list) list.push(k);
+      else amounts.set(leg.amount, [k]);
     }
   }
 
@@ -139,22 +153,24 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
     const r = records[i]!.record;
     const list = byAmount.get(r.chain)?.get(r.asset)?.[r.kind === "deposit" ? "in" : "out"].get(r.amount);
     if (list === undefined) continue;
-    let best: PoolLeg | undefined;
+    let best = -1;
+    let bestLeg: MatchLeg | undefined;
     let bestDistance = Infinity;
-    for (const l of list) {
-      if (taken.has(l) || !fits(r.kind, l.leg) || !sameParty(r, l.leg)) continue;
-      const d = Math.abs(l.leg.blockTimeMs - r.timeMs);
+    for (const k of list) {
+      if (takenBy[k] !== undefined) continue;
+      const leg = L[k]!.leg;
+      if (!fits(r.kind, leg) || !sameParty(r, leg)) continue;
+      const d = Math.abs(leg.blockTimeMs - r.timeMs);
       if (d > p.windowMs) continue;
-      if (d < bestDistance || (d === bestDistance && best !== undefined && (l.leg.height < best.leg.height || (l.leg.height === best.leg.height && l.leg.position < best.leg.position)))) {
-        best = l;
+      if (d < bestDistance || (d === bestDistance && bestLeg !== undefined && (leg.height < bestLeg.height || (leg.height === bestLeg.height && leg.position < bestLeg.position)))) {
+        best = k;
+        bestLeg = leg;
         bestDistance = d;
       }
     }
-    if (best) {
-      const replaced = r.txid !== null && best.leg.txid !== r.txid;
-      const res: RecordResult = { record: r, outcome: replaced ? "replaced" : "matched", leg: best.leg, flags: replaced ? [...feeFlags(best.leg), "txid_replaced"] : feeFlags(best.leg) };
-      taken.set(best, res);
-      results[i] = res;
+    if (bestLeg !== undefined) {
+      const replaced = r.txid !== null && bestLeg.txid !== r.txid;
+      take(best, (results[i] = { record: r, outcome: replaced ? "replaced" : "matched", leg: bestLeg, flags: replaced ? [...feeFlags(bestLeg), "txid_replaced"] : feeFlags(bestLeg) }));
     }
   }
 
@@ -175,16 +191,20 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
   const anyCeiling = Object.keys(p.feeCeilings).length > 0;
   const explained = new Map<string, Map<string, string>>(); // chain → txid → record id
   if (anyCeiling) {
-    for (const [l, res] of taken) {
-      if (l.leg.txid === null) continue;
-      let txids = explained.get(l.leg.chain);
-      if (!txids) explained.set(l.leg.chain, (txids = new Map()));
-      if (!txids.has(l.leg.txid)) txids.set(l.leg.txid, res.record.id);
+    for (const k of takenOrder) {
+      const leg = L[k]!.leg;
+      if (leg.txid === null) continue;
+      let txids = explained.get(leg.chain);
+      if (!txids) explained.set(leg.chain, (txids = new Map()));
+      if (!txids.has(leg.txid)) txids.set(leg.txid, takenBy[k]!.record.id);
     }
   }
 
-  const legs: LegResult[] = p.legs.map((l) => {
-    const res = taken.get(l);
+  const legs: LegResult[] = new Array(L.length);
+  for (let k = 0; k < L.length; k++) legs[k] = legResult(L[k]!, takenBy[k]);
+  return { records: results as RecordResult[], legs };
+
+  function legResult(l: PoolLeg, res: RecordResult | undefined): LegResult {
     if (res !== undefined) return { leg: l.leg, outcome: res.outcome, recordId: res.record.id, flags: [] };
     if (l.leg.counterpartyWalletId !== null) return { leg: l.leg, outcome: "internal", recordId: null, flags: [] };
     const costOf = anyCeiling && l.leg.direction === "out" && l.leg.txid !== null ? explained.get(l.leg.chain)?.get(l.leg.txid) : undefined;
@@ -200,6 +220,5 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
       return { leg: l.leg, outcome, recordId: null, flags: [MOVEMENT_FLAGS.dust, `dust_window:${Math.floor(l.leg.blockTimeMs / windowMs) * windowMs}`] };
     }
     return { leg: l.leg, outcome, recordId: null, flags: feeFlags(l.leg) };
-  });
-  return { records: results as RecordResult[], legs };
+  }
 }

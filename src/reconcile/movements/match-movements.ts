@@ -218,20 +218,27 @@ export function buildMatchLegs(rows: readonly LegWithTime[], p: { nowMs: number;
     if (f && f.asset === r.asset) f.amount += r.amount;
     else if (!f) fees.set(k, { amount: r.amount, asset: r.asset });
   }
-  const rank = new Map<string, number>();
-  const feeGiven = new Set<string>();
+  // Per block hash, per txid: the rank of the next leg, and whether the transaction's fee was given (nested maps, the
+  // block's looked up only when the block changes: no key string built per leg).
+  const blocks = new Map<string, { rank: Map<string | null, number>; feeGiven: Set<string> }>();
+  let block: { rank: Map<string | null, number>; feeGiven: Set<string> } | undefined;
+  let blockHash: string | undefined;
   const out: MatchLeg[] = [];
   for (const r of rows) {
-    const txKey = `${r.blockHash}\u0000${r.txid}`;
-    const n = rank.get(txKey) ?? 0;
-    rank.set(txKey, n + 1);
+    if (block === undefined || r.blockHash !== blockHash) {
+      blockHash = r.blockHash;
+      block = blocks.get(blockHash);
+      if (!block) blocks.set(blockHash, (block = { rank: new Map(), feeGiven: new Set() }));
+    }
+    const n = block.rank.get(r.txid) ?? 0;
+    block.rank.set(r.txid, n + 1);
     if (r.direction === "fee") continue;
     if (r.direction === "in" && r.counterpartyWalletId !== null) continue;
     let fee: bigint | null = null;
     let feeAsset: string | null = null;
-    if (r.direction === "out" && r.txid !== null && !feeGiven.has(txKey)) {
-      feeGiven.add(txKey);
-      const f = fees.get(txKey);
+    if (r.direction === "out" && r.txid !== null && !block.feeGiven.has(r.txid)) {
+      block.feeGiven.add(r.txid);
+      const f = fees.size ? fees.get(`${r.blockHash}\u0000${r.txid}`) : undefined;
       if (f) {
         fee = f.amount;
         feeAsset = f.asset;
