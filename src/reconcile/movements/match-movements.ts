@@ -87,8 +87,12 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const currentRecordRows = new Map<string, MovementOutcomeHead>();
   for (const r of await loadCurrentOutcomeHeadsByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: RECORD_PREFIX })) currentRecordRows.set(r.subject.slice(RECORD_PREFIX.length), r);
   // The stored row is the record (a superset of its fields): no copy per record.
-  const records: PoolRecord[] = open.map((r) => {
+  // heads[i]: open[i]'s current row (the matcher returns records oldest first, the order they are read in, so the
+  // write loop below finds a record's row by position when the record there is the same object).
+  const heads: (MovementOutcomeHead | undefined)[] = new Array(open.length);
+  const records: PoolRecord[] = open.map((r, i) => {
     const row = currentRecordRows.size ? currentRecordRows.get(r.id) : undefined;
+    heads[i] = row;
     return { record: r as unknown as PoolRecord["record"], current: (row?.outcome as MovementOutcomeName | undefined) ?? null, currentAtMs: row?.atMs ?? null };
   });
 
@@ -106,10 +110,11 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const close: string[] = [];
   // Subjects written below that have no current row (an open record without one): nothing to clear.
   const fresh = new Set<string>();
-  for (const r of result.records) {
-    const prev = currentRecordRows.get(r.record.id);
+  for (let i = 0; i < result.records.length; i++) {
+    const r = result.records[i]!;
+    const prev = (r.record as unknown) === open[i] ? heads[i] : currentRecordRows.get(r.record.id);
     const prevName = (prev?.outcome as MovementOutcomeName | undefined) ?? "pending";
-    const gas = failed.get(r.record.id);
+    const gas = failed.size ? failed.get(r.record.id) : undefined;
     if (gas) {
       // J8: the record's transaction is on chain and failed: missing_on_chain at once (no SLA to wait for: it will
       // not confirm), naming the failed txid and block; its gas is a custody outflow the record explains.
