@@ -1,7 +1,7 @@
 // Movement reconciliation benchmark (issue 14): N records and N on-chain movements across three chains
 // (Bitcoin regtest, an EVM chain, Solana), half of the records carrying their txid.
 //
-//   npm run bench:movements -- [--records 1000000] [--store-records 200000] [--naive 20000]
+//   npm run bench:movements -- [--records 1000000] [--store-records 200000] [--naive 20000] [--no-baseline] [--profile FILE]
 //
 // Figures: (1) parse + validate throughput (pure), (2) import into a fresh SQLite store (parse + one
 // write transaction), (3) matching throughput, pure (computeMovementMatches), beside (4) a naive
