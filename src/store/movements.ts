@@ -124,13 +124,16 @@ const OPEN_RECORD_COLUMNS = "id, kind, chain, asset, amount, counterparty, txid,
 /**
  * Records still open (no matched outcome), optionally of one chain, oldest first: the matcher's fields only
  * (not the content hash, source and receipt time, a third of the read on a pool of 200,000, bench/movements).
+ * On SQLite the read without a chain names the partial index of open records: left to itself the planner
+ * scans movement_records_time for the order, i.e. every record ever received (60 ms for 1,000 open among
+ * 400,000, against 2 ms through the partial index; every block's pass makes this read).
  */
 export async function loadOpenMovementRecordsIn(store: Store, db: Db, p: { chain?: string } = {}): Promise<OpenMovementRecordRow[]> {
   const { t } = store;
   const lite = sqliteClient(store, db);
   if (lite) {
     const rows = (p.chain === undefined
-      ? prepared(lite, `SELECT ${OPEN_RECORD_COLUMNS} FROM movement_records WHERE open = 1 ORDER BY time_ms, id`).raw(true).all()
+      ? prepared(lite, `SELECT ${OPEN_RECORD_COLUMNS} FROM movement_records INDEXED BY movement_records_open WHERE open = 1 ORDER BY time_ms, id`).raw(true).all()
       : prepared(lite, `SELECT ${OPEN_RECORD_COLUMNS} FROM movement_records WHERE open = 1 AND chain = ? ORDER BY time_ms, id`).raw(true).all(p.chain)) as unknown[][];
     const out: OpenMovementRecordRow[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
