@@ -1,7 +1,7 @@
 // Movement reconciliation benchmark (issue 14): N records and N on-chain movements across three chains
 // (Bitcoin regtest, an EVM chain, Solana), half of the records carrying their txid.
 //
-//   npm run bench:movements -- [--records 1000000] [--store-records 200000] [--naive 20000]
+//   npm run bench:movements -- [--records 1000000] [--store-records 200000] [--naive 20000] [--no-baseline] [--profile FILE]
 //
 // Figures: (1) parse + validate throughput (pure), (2) import into a fresh SQLite store (parse + one
 // write transaction), (3) matching throughput, pure (computeMovementMatches), beside (4) a naive
@@ -9,7 +9,8 @@
 // saveBlock, records open, matchMovementsIn reading and writing outcomes), and (6) the latency from a
 // block's save to its outcomes while following (the sink runs inside the block's transaction:
 // p50/p99 of saveBlock with 100 legs against a pool of open records). Asserts nothing (not a test).
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { loadavg } from "node:os";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,6 +36,8 @@ function arg(name: string, fallback: number): number {
 const N = arg("records", 1_000_000);
 const N_STORE = arg("store-records", 200_000);
 const N_NAIVE = arg("naive", 20_000);
+/** --profile FILE: a CPU profile of phase (5) only (node:inspector), for finding where the pass's time goes. */
+const PROFILE = process.argv.includes("--profile") ? process.argv[process.argv.indexOf("--profile") + 1] : undefined;
 const T0 = Date.parse("2026-05-01T00:00:00Z");
 const NOW = T0 + 30 * 86_400_000;
 const SETTINGS: ResolvedMovements = { graceSeconds: 600, slaSeconds: 3600, windowSeconds: 86_400, feeCeilings: {} };
@@ -188,16 +191,27 @@ async function storeFigures() {
     // rolled back so (5) starts from the same state. A handle without `$client` makes the store take that path.
     t = performance.now(); cpu0 = process.cpuUsage();
     let baseline: Awaited<ReturnType<typeof matchMovementsIn>> | undefined;
-    await store.tx(async (db) => {
+    if (!process.argv.includes("--no-baseline")) await store.tx(async (db) => {
       const viaDrizzle = new Proxy(db, { get: (o, k) => (k === "$client" ? undefined : Reflect.get(o, k, o)) });
       baseline = await matchMovementsIn(store, viaDrizzle, { settings: SETTINGS, chains: [...CHAINS], nowMs: NOW });
       throw new RollbackBaseline();
     }).catch((e: unknown) => { if (!(e instanceof RollbackBaseline)) throw e; });
     const baseMs = performance.now() - t;
-    console.log(`(5b) baseline: the same pass through drizzle (rolled back): ${(baseMs / 1000).toFixed(2)} s, ${rate(baseline!.pooledRecords, baseMs)}; ${baseline!.transitions.length.toLocaleString("en-US")} outcomes`);
+    if (baseline) console.log(`(5b) baseline: the same pass through drizzle (rolled back): ${(baseMs / 1000).toFixed(2)} s, ${rate(baseline!.pooledRecords, baseMs)}; ${baseline!.transitions.length.toLocaleString("en-US")} outcomes`);
+    const session = PROFILE ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
     t = performance.now(); cpu0 = process.cpuUsage();
     const pass = await store.tx((db) => matchMovementsIn(store, db, { settings: SETTINGS, chains: [...CHAINS], nowMs: NOW }));
     const passMs = performance.now() - t;
+    if (session) {
+      const { profile } = await session.post("Profiler.stop");
+      writeFileSync(PROFILE!, JSON.stringify(profile));
+      session.disconnect();
+    }
     const ok = (await store.raw("SELECT count(*) AS n FROM movement_outcomes WHERE current = 1 AND outcome = 'matched'"))[0]!.n;
     console.log(`(5) store pass (read ${pass.newLegs.toLocaleString("en-US")} legs + ${pass.pooledRecords.toLocaleString("en-US")} open records, match, write ${pass.transitions.length.toLocaleString("en-US")} outcomes): ${(passMs / 1000).toFixed(2)} s, ${rate(pass.pooledRecords, passMs)}; matched ${ok}`);
 

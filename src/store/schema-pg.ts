@@ -288,7 +288,7 @@ export const movementRecords = pgTable("movement_records", {
   open: integer("open").notNull(),
 });
 
-/** Outcomes of movement matching (migration 10): append-only, one `current` row per subject. */
+/** Outcomes of movement matching (migration 10; partial indexes narrowed in migration 14): append-only, one `current` row per subject. */
 export const movementOutcomes = pgTable("movement_outcomes", {
   id: bigserial("id", { mode: "number" }).primaryKey(),
   subject: text("subject").notNull(),

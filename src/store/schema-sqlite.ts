@@ -288,7 +288,7 @@ export const movementRecords = sqliteTable("movement_records", {
   open: integer("open").notNull(),
 });
 
-/** Outcomes of movement matching (migration 10): append-only, one `current` row per subject. */
+/** Outcomes of movement matching (migration 10; partial indexes narrowed in migration 14): append-only, one `current` row per subject. */
 export const movementOutcomes = sqliteTable("movement_outcomes", {
   id: integer("id").primaryKey({ autoIncrement: true }),
   subject: text("subject").notNull(),

@@ -30,6 +30,9 @@ export type LegResult = { leg: MatchLeg; outcome: MovementOutcomeName; recordId:
 
 export type ComputeMovementMatchesReturnType = { records: RecordResult[]; legs: LegResult[] };
 
+/** Per direction, a chain and asset's legs (positions in the legs given) by exact amount. */
+type AmountIndex = { in: Map<bigint, number[]>; out: Map<bigint, number[]> };
+
 /** The leg direction and side a record kind matches: withdrawals pay out of custody, deposits come in, transfers and sweeps stay inside. */
 function fits(kind: MovementKind, leg: MatchLeg): boolean {
   const internal = leg.counterpartyWalletId !== null;
@@ -62,96 +65,149 @@ function sameParty(r: MovementRecord, leg: MatchLeg): boolean {
  * inflow below its asset's dust floor carries the flags `dust` and `dust_window:<start ms>`.
  */
 export function computeMovementMatches(p: ComputeMovementMatchesParameters): ComputeMovementMatchesReturnType {
-  const byTx = new Map<string, PoolLeg[]>();
-  // By (chain, asset, direction), then by exact amount: bigint Map keys compare by value, so no amount is
-  // turned into a string (that conversion was a large part of a million-record pass).
-  const byAmount = new Map<string, Map<bigint, PoolLeg[]>>();
-  for (const l of p.legs) {
-    if (l.leg.txid !== null) {
-      const k = `${l.leg.chain}\u0000${l.leg.txid}`;
-      const list = byTx.get(k);
-      if (list) list.push(l);
-      else byTx.set(k, [l]);
-    }
-    const k = `${l.leg.chain}\u0000${l.leg.asset}\u0000${l.leg.direction}`;
-    let amounts = byAmount.get(k);
-    if (!amounts) byAmount.set(k, (amounts = new Map()));
-    const list = amounts.get(l.leg.amount);
-    if (list) list.push(l);
-    else amounts.set(l.leg.amount, [l]);
+  // Legs are named by their position in p.legs: the indexes hold positions, and takenBy[k] is the result of the
+  // record leg k explains (an array, not a Map keyed by leg objects: no identity hash per leg).
+  const L = p.legs;
+  const takenBy: (RecordResult | undefined)[] = new Array(L.length);
+  const takenOrder: number[] = [];
+  // Index by txid. Keys are the legs' own strings (no key string is built per leg or record: concatenations were a
+  // large part of a 200,000-record pass).
+  const byTx = new Map<string, number[]>();
+  for (let k = 0; k < L.length; k++) {
+    const txid = L[k]!.leg.txid;
+    if (txid === null) continue;
+    const list = byTx.get(txid);
+    if (list) list.push(k);
+    else byTx.set(txid, [k]);
   }
-  const taken = new Map<PoolLeg, string>();
   const records = [...p.records].sort((a, b) => a.record.timeMs - b.record.timeMs || (a.record.id < b.record.id ? -1 : a.record.id > b.record.id ? 1 : 0));
-  const results = new Map<string, RecordResult>();
+  // results[i]: the outcome of records[i].
+  const results: (RecordResult | undefined)[] = new Array(records.length);
   const feeFlags = (leg: MatchLeg): string[] => {
     if (leg.fee === null || leg.feeAsset === null) return [];
     const ceiling = p.feeCeilings[leg.feeAsset];
     return ceiling !== undefined && leg.fee > ceiling ? ["fee_above_ceiling"] : [];
   };
+  const take = (k: number, res: RecordResult) => {
+    takenBy[k] = res;
+    takenOrder.push(k);
+  };
 
-  // 1. By txid.
-  for (const pr of records) {
-    const r = pr.record;
+  // 1. By txid: among the legs of the record's transaction not yet taken, of its chain and asset and kind-compatible,
+  // the first with its amount and counterparty, else the first with its counterparty, else the only one.
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!.record;
     if (r.txid === null) continue;
-    const candidates = (byTx.get(`${r.chain}\u0000${r.txid}`) ?? []).filter((l) => !taken.has(l) && l.leg.asset === r.asset && fits(r.kind, l.leg));
-    if (candidates.length === 0) continue;
-    const exact = candidates.find((l) => l.leg.amount === r.amount && sameParty(r, l.leg));
-    if (exact) {
-      taken.set(exact, r.id);
-      results.set(r.id, { record: r, outcome: "matched", leg: exact.leg, flags: feeFlags(exact.leg) });
+    const list = byTx.get(r.txid);
+    if (list === undefined) continue;
+    let exact = -1;
+    let party = -1;
+    let only = -1;
+    let count = 0;
+    for (const k of list) {
+      const leg = L[k]!.leg;
+      if (leg.chain !== r.chain || takenBy[k] !== undefined || leg.asset !== r.asset || !fits(r.kind, leg)) continue;
+      count++;
+      if (count === 1) only = k;
+      if (sameParty(r, leg)) {
+        if (leg.amount === r.amount) {
+          exact = k;
+          break;
+        }
+        if (party === -1) party = k;
+      }
+    }
+    if (exact !== -1) {
+      const leg = L[exact]!.leg;
+      take(exact, (results[i] = { record: r, outcome: "matched", leg, flags: feeFlags(leg) }));
       continue;
     }
-    const party = candidates.find((l) => sameParty(r, l.leg)) ?? (candidates.length === 1 ? candidates[0] : undefined);
-    if (party) {
-      taken.set(party, r.id);
-      results.set(r.id, { record: r, outcome: "amount_mismatch", leg: party.leg, flags: feeFlags(party.leg) });
+    const chosen = party !== -1 ? party : count === 1 ? only : -1;
+    if (chosen !== -1) {
+      const leg = L[chosen]!.leg;
+      take(chosen, (results[i] = { record: r, outcome: "amount_mismatch", leg, flags: feeFlags(leg) }));
+    }
+  }
+
+  // Index by chain, asset and direction, then exact amount, of the legs step 1 left (nested maps of the legs' own
+  // strings; bigint Map keys compare by value, so no amount is turned into a string). Built only if a record is left.
+  const byAmount = new Map<string, Map<string, AmountIndex>>();
+  if (results.includes(undefined)) {
+    for (let k = 0; k < L.length; k++) {
+      if (takenBy[k] !== undefined) continue;
+      const leg = L[k]!.leg;
+      let assets = byAmount.get(leg.chain);
+      if (!assets) byAmount.set(leg.chain, (assets = new Map()));
+      let index = assets.get(leg.asset);
+      if (!index) assets.set(leg.asset, (index = { in: new Map(), out: new Map() }));
+      const amounts = index[leg.direction];
+      const list = amounts.get(leg.amount);
+      if (list) list.push(k);
+      else amounts.set(leg.amount, [k]);
     }
   }
 
   // 2. By attributes, nearest in time within the window.
-  for (const pr of records) {
-    const r = pr.record;
-    if (results.has(r.id)) continue;
-    const direction = r.kind === "deposit" ? "in" : "out";
-    const list = byAmount.get(`${r.chain}\u0000${r.asset}\u0000${direction}`)?.get(r.amount);
-    let best: PoolLeg | undefined;
+  for (let i = 0; i < records.length; i++) {
+    if (results[i] !== undefined) continue;
+    const r = records[i]!.record;
+    const list = byAmount.get(r.chain)?.get(r.asset)?.[r.kind === "deposit" ? "in" : "out"].get(r.amount);
+    if (list === undefined) continue;
+    let best = -1;
+    let bestLeg: MatchLeg | undefined;
     let bestDistance = Infinity;
-    for (const l of list ?? []) {
-      if (taken.has(l) || !fits(r.kind, l.leg) || !sameParty(r, l.leg)) continue;
-      const d = Math.abs(l.leg.blockTimeMs - r.timeMs);
+    for (const k of list) {
+      if (takenBy[k] !== undefined) continue;
+      const leg = L[k]!.leg;
+      if (!fits(r.kind, leg) || !sameParty(r, leg)) continue;
+      const d = Math.abs(leg.blockTimeMs - r.timeMs);
       if (d > p.windowMs) continue;
-      if (d < bestDistance || (d === bestDistance && best !== undefined && (l.leg.height < best.leg.height || (l.leg.height === best.leg.height && l.leg.position < best.leg.position)))) {
-        best = l;
+      if (d < bestDistance || (d === bestDistance && bestLeg !== undefined && (leg.height < bestLeg.height || (leg.height === bestLeg.height && leg.position < bestLeg.position)))) {
+        best = k;
+        bestLeg = leg;
         bestDistance = d;
       }
     }
-    if (best) {
-      taken.set(best, r.id);
-      const replaced = r.txid !== null && best.leg.txid !== r.txid;
-      results.set(r.id, { record: r, outcome: replaced ? "replaced" : "matched", leg: best.leg, flags: [...feeFlags(best.leg), ...(replaced ? ["txid_replaced"] : [])] });
+    if (bestLeg !== undefined) {
+      const replaced = r.txid !== null && bestLeg.txid !== r.txid;
+      take(best, (results[i] = { record: r, outcome: replaced ? "replaced" : "matched", leg: bestLeg, flags: replaced ? [...feeFlags(bestLeg), "txid_replaced"] : feeFlags(bestLeg) }));
     }
   }
 
   // Records left over.
-  for (const pr of records) {
+  for (let i = 0; i < records.length; i++) {
+    if (results[i] !== undefined) continue;
+    const pr = records[i]!;
     const r = pr.record;
-    if (results.has(r.id)) continue;
     const start = pr.current === "reorged" && pr.currentAtMs !== null ? Math.max(r.timeMs, pr.currentAtMs) : r.timeMs;
     const overdue = p.nowMs - start >= p.slaMs;
     const outcome: MovementOutcomeName = overdue ? "missing_on_chain" : pr.current === "reorged" ? "reorged" : "pending";
-    results.set(r.id, { record: r, outcome, leg: null, flags: [] });
+    results[i] = { record: r, outcome, leg: null, flags: [] };
   }
 
   // Transactions a record explains: their small extra outflows in a fee asset (Solana rent for the user's new
   // token account) are costs of that withdrawal, at most the fee ceiling each; without a ceiling, none are.
-  const explained = new Map<string, string>();
-  for (const [l, recordId] of taken) if (l.leg.txid !== null && !explained.has(`${l.leg.chain}\u0000${l.leg.txid}`)) explained.set(`${l.leg.chain}\u0000${l.leg.txid}`, recordId);
+  // Only with a fee ceiling can a leg be such a cost: without any, no transaction's legs are collected.
+  const anyCeiling = Object.keys(p.feeCeilings).length > 0;
+  const explained = new Map<string, Map<string, string>>(); // chain → txid → record id
+  if (anyCeiling) {
+    for (const k of takenOrder) {
+      const leg = L[k]!.leg;
+      if (leg.txid === null) continue;
+      let txids = explained.get(leg.chain);
+      if (!txids) explained.set(leg.chain, (txids = new Map()));
+      if (!txids.has(leg.txid)) txids.set(leg.txid, takenBy[k]!.record.id);
+    }
+  }
 
-  const legs: LegResult[] = p.legs.map((l) => {
-    const recordId = taken.get(l);
-    if (recordId !== undefined) return { leg: l.leg, outcome: results.get(recordId)!.outcome, recordId, flags: [] };
+  const legs: LegResult[] = new Array(L.length);
+  for (let k = 0; k < L.length; k++) legs[k] = legResult(L[k]!, takenBy[k]);
+  return { records: results as RecordResult[], legs };
+
+  function legResult(l: PoolLeg, res: RecordResult | undefined): LegResult {
+    if (res !== undefined) return { leg: l.leg, outcome: res.outcome, recordId: res.record.id, flags: [] };
     if (l.leg.counterpartyWalletId !== null) return { leg: l.leg, outcome: "internal", recordId: null, flags: [] };
-    const costOf = l.leg.direction === "out" && l.leg.txid !== null ? explained.get(`${l.leg.chain}\u0000${l.leg.txid}`) : undefined;
+    const costOf = anyCeiling && l.leg.direction === "out" && l.leg.txid !== null ? explained.get(l.leg.chain)?.get(l.leg.txid) : undefined;
     const ceiling = p.feeCeilings[l.leg.asset];
     if (costOf !== undefined && ceiling !== undefined && l.leg.amount <= ceiling) return { leg: l.leg, outcome: "matched", recordId: costOf, flags: ["transaction_cost"] };
     const due = l.leg.final && p.nowMs - l.leg.seenAtMs >= p.graceMs;
@@ -164,6 +220,5 @@ export function computeMovementMatches(p: ComputeMovementMatchesParameters): Com
       return { leg: l.leg, outcome, recordId: null, flags: [MOVEMENT_FLAGS.dust, `dust_window:${Math.floor(l.leg.blockTimeMs / windowMs) * windowMs}`] };
     }
     return { leg: l.leg, outcome, recordId: null, flags: feeFlags(l.leg) };
-  });
-  return { records: records.map((pr) => results.get(pr.record.id)!), legs };
+  }
 }

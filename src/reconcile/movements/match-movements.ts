@@ -1,9 +1,9 @@
 import type { ResolvedMovements } from "../../lib/config.js";
 import type { Logger } from "../../lib/logger.js";
 import {
-  loadCurrentOutcomesByNameIn, loadCurrentOutcomesIn, loadCurrentOutcomesInRangeIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn,
+  loadCurrentOutcomeHeadsByNameIn, loadCurrentOutcomesByNameIn, loadCurrentOutcomesIn, loadCurrentOutcomesInRangeIn, loadLegsIn, loadMovementCursorIn, loadOpenMovementRecordsIn,
   loadRecordCounterpartiesLikeIn, loadUnattributedOutflowsIn, saveMovementCursorIn, saveMovementOutcomesIn, saveMovementRecordsOpenIn,
-  type Db, type LegWithTime, type MovementOutcomeInput, type MovementOutcomeRow, type Store, type UnattributedOutflow,
+  type Db, type LegWithTime, type MovementOutcomeHead, type MovementOutcomeInput, type MovementOutcomeRow, type Store, type UnattributedOutflow,
 } from "../../store/index.js";
 import { computeAddressAffixes, computeLookAlike } from "./compute-look-alike.js";
 import { computeMovementMatches, type PoolLeg, type PoolRecord } from "./compute-movement-matches.js";
@@ -13,6 +13,7 @@ import { MOVEMENT_FLAGS, OUTCOME_SEVERITY, type MatchLeg, type MovementOutcomeNa
 const POOLED_LEG_OUTCOMES = ["pending", "unexplained_outflow", "unexplained_inflow", "unknown_counterparty"] as const;
 /** The outcomes an open record's current row can have (pending: back inside its SLA when a pass runs with an earlier clock). */
 const OPEN_RECORD_OUTCOMES = ["missing_on_chain", "reorged", "pending"] as const;
+const RECORD_PREFIX = "record:";
 /** Record outcomes that close a record. */
 const CLOSING: ReadonlySet<MovementOutcomeName> = new Set(["matched", "replaced", "amount_mismatch"]);
 
@@ -79,10 +80,16 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   const open = await loadOpenMovementRecordsIn(store, db);
   // An open record's current row, when it has one, is missing_on_chain, reorged or pending (most pending records have none,
   // matched ones are closed): one indexed query instead of a lookup per open record.
-  const currentRecordRows = new Map((await loadCurrentOutcomesByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: "record:" })).map((r) => [r.subject, r]));
+  // Keyed by record id (the subject without its `record:` prefix): looked up by the record's own id string, no key built per record.
+  const currentRecordRows = new Map<string, MovementOutcomeHead>();
+  for (const r of await loadCurrentOutcomeHeadsByNameIn(store, db, { outcomes: OPEN_RECORD_OUTCOMES, subjectPrefix: RECORD_PREFIX })) currentRecordRows.set(r.subject.slice(RECORD_PREFIX.length), r);
   // The stored row is the record (a superset of its fields): no copy per record.
-  const records: PoolRecord[] = open.map((r) => {
-    const row = currentRecordRows.size ? currentRecordRows.get(`record:${r.id}`) : undefined;
+  // heads[i]: open[i]'s current row (the matcher returns records oldest first, the order they are read in, so the
+  // write loop below finds a record's row by position when the record there is the same object).
+  const heads: (MovementOutcomeHead | undefined)[] = new Array(open.length);
+  const records: PoolRecord[] = open.map((r, i) => {
+    const row = currentRecordRows.size ? currentRecordRows.get(r.id) : undefined;
+    heads[i] = row;
     return { record: r as unknown as PoolRecord["record"], current: (row?.outcome as MovementOutcomeName | undefined) ?? null, currentAtMs: row?.atMs ?? null };
   });
 
@@ -92,16 +99,19 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   });
   // J8: records no leg explains whose transaction left only an unexplained outflow (gas) on chain.
   const unexplainedTx = result.records.filter((r) => r.record.txid !== null && r.record.kind !== "deposit" && !CLOSING.has(r.outcome)
-    && !currentRecordRows.get(`record:${r.record.id}`)?.flags.includes(MOVEMENT_FLAGS.failedOnChain));
+    && !currentRecordRows.get(r.record.id)?.flags.includes(MOVEMENT_FLAGS.failedOnChain));
   const gasOnly = unexplainedTx.length ? await loadUnattributedOutflowsIn(store, db, { txids: unexplainedTx.map((r) => ({ chain: r.record.chain, txid: r.record.txid! })) }) : [];
   const failed = computeFailedTransactions(unexplainedTx, gasOnly, p.settings.feeCeilings);
 
   const out: MovementOutcomeInput[] = [];
   const close: string[] = [];
-  for (const r of result.records) {
-    const prev = currentRecordRows.get(`record:${r.record.id}`);
+  // Subjects written below that have no current row (an open record without one): nothing to clear.
+  const fresh = new Set<string>();
+  for (let i = 0; i < result.records.length; i++) {
+    const r = result.records[i]!;
+    const prev = (r.record as unknown) === open[i] ? heads[i] : currentRecordRows.get(r.record.id);
     const prevName = (prev?.outcome as MovementOutcomeName | undefined) ?? "pending";
-    const gas = failed.get(r.record.id);
+    const gas = failed.size ? failed.get(r.record.id) : undefined;
     if (gas) {
       // J8: the record's transaction is on chain and failed: missing_on_chain at once (no SLA to wait for: it will
       // not confirm), naming the failed txid and block; its gas is a custody outflow the record explains.
@@ -114,12 +124,18 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
     }
     if (prevName === r.outcome && (r.leg === null || prev?.blockHash === r.leg.blockHash)) continue;
     if (CLOSING.has(r.outcome)) close.push(r.record.id);
+    const subject = RECORD_PREFIX + r.record.id;
+    if (!prev) fresh.add(subject);
+    const leg = r.leg;
+    // Fields written out (not spread from legFields): one object per record instead of two.
     out.push({
-      subject: `record:${r.record.id}`, outcome: r.outcome, severity: OUTCOME_SEVERITY[r.outcome], recordId: r.record.id, kind: r.record.kind,
+      subject, outcome: r.outcome, severity: OUTCOME_SEVERITY[r.outcome], recordId: r.record.id, kind: r.record.kind,
       chain: r.record.chain, asset: r.record.asset, amount: r.record.amount, recordTimeMs: r.record.timeMs, flags: r.flags, atMs: p.nowMs,
-      ...legFields(r.leg),
-      counterparty: r.leg?.counterparty ?? r.record.counterparty,
-      txid: r.leg?.txid ?? r.record.txid,
+      chainAmount: leg?.amount ?? null, fee: leg?.fee ?? null, feeAsset: leg?.feeAsset ?? null, direction: leg?.direction ?? null,
+      height: leg?.height ?? null, blockHash: leg?.blockHash ?? null, position: leg?.position ?? null, walletId: leg?.walletId ?? null,
+      counterpartyWalletId: leg?.counterpartyWalletId ?? null, blockTimeMs: leg?.blockTimeMs ?? null, seenAtMs: leg?.seenAtMs ?? null,
+      counterparty: leg?.counterparty ?? r.record.counterparty,
+      txid: leg?.txid ?? r.record.txid,
     });
   }
   const lookAlikeChars = p.settings.lookAlikeChars ?? 4;
@@ -148,7 +164,7 @@ export async function matchMovementsIn(store: Store, db: Db, p: MatchMovementsPa
   }
   // An open record's only possible current rows are OPEN_RECORD_OUTCOMES (the others close it): without
   // one it has none to clear. Legs are always cleared (a transaction mined again after a reorg has a `reorged` row).
-  const isNew = (subject: string) => subject.startsWith("record:") && !currentRecordRows.has(subject);
+  const isNew = (subject: string) => fresh.has(subject);
   if (out.length) await saveMovementOutcomesIn(store, db, out, { isNew });
   if (close.length) await saveMovementRecordsOpenIn(store, db, { ids: close, open: false });
   for (const o of out) {
@@ -204,20 +220,27 @@ export function buildMatchLegs(rows: readonly LegWithTime[], p: { nowMs: number;
     if (f && f.asset === r.asset) f.amount += r.amount;
     else if (!f) fees.set(k, { amount: r.amount, asset: r.asset });
   }
-  const rank = new Map<string, number>();
-  const feeGiven = new Set<string>();
+  // Per block hash, per txid: the rank of the next leg, and whether the transaction's fee was given (nested maps, the
+  // block's looked up only when the block changes: no key string built per leg).
+  const blocks = new Map<string, { rank: Map<string | null, number>; feeGiven: Set<string> }>();
+  let block: { rank: Map<string | null, number>; feeGiven: Set<string> } | undefined;
+  let blockHash: string | undefined;
   const out: MatchLeg[] = [];
   for (const r of rows) {
-    const txKey = `${r.blockHash}\u0000${r.txid}`;
-    const n = rank.get(txKey) ?? 0;
-    rank.set(txKey, n + 1);
+    if (block === undefined || r.blockHash !== blockHash) {
+      blockHash = r.blockHash;
+      block = blocks.get(blockHash);
+      if (!block) blocks.set(blockHash, (block = { rank: new Map(), feeGiven: new Set() }));
+    }
+    const n = block.rank.get(r.txid) ?? 0;
+    block.rank.set(r.txid, n + 1);
     if (r.direction === "fee") continue;
     if (r.direction === "in" && r.counterpartyWalletId !== null) continue;
     let fee: bigint | null = null;
     let feeAsset: string | null = null;
-    if (r.direction === "out" && r.txid !== null && !feeGiven.has(txKey)) {
-      feeGiven.add(txKey);
-      const f = fees.get(txKey);
+    if (r.direction === "out" && r.txid !== null && !block.feeGiven.has(r.txid)) {
+      block.feeGiven.add(r.txid);
+      const f = fees.size ? fees.get(`${r.blockHash}\u0000${r.txid}`) : undefined;
       if (f) {
         fee = f.amount;
         feeAsset = f.asset;
