@@ -27,6 +27,8 @@ export function computeMovementReport(rows: readonly MovementOutcomeRow[]): Move
   for (const r of rows) {
     if (!r.current) continue;
     if (r.subject.startsWith("leg:") && TOLD_BY_RECORD.has(r.outcome)) continue;
+    // The receiving side of an internal movement (a wallet added late: markTransfersWithBackfilledIn) is told by its sending side.
+    if (r.outcome === "internal" && r.direction === "in") continue;
     const key = `${r.outcome}\u0000${r.asset}\u0000${r.feeAsset ?? ""}`;
     let line = lines.get(key);
     if (!line) lines.set(key, (line = { outcome: r.outcome, asset: r.asset, count: 0, amount: 0n, chainAmount: 0n, fee: 0n, feeAsset: r.feeAsset }));

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createIndexer } from "../../../src/chains/create-indexer.js";
 import { resolveConfig, resolveMovementsConfig, type ConfigInput, type ResolvedConfig } from "../../../src/lib/config.js";
 import { createLogger } from "../../../src/lib/logger.js";
+import { computeMovementReport } from "../../../src/reconcile/movements/compute-movement-report.js";
 import { createMovementSink } from "../../../src/reconcile/movements/create-movement-sink.js";
 import { importMovementRecords } from "../../../src/reconcile/movements/import-movement-records.js";
 import { matchMovementsIn } from "../../../src/reconcile/movements/match-movements.js";
@@ -31,6 +32,23 @@ function view(r: MovementOutcomeRow) {
 
 async function current(store: Store) {
   return Object.fromEntries((await loadMovementOutcomes(store, { currentOnly: true })).map((r) => [r.subject, view(r)]));
+}
+
+type TestStore = Awaited<ReturnType<typeof openTestStore>>;
+
+/** A config for one store against the node, with the given wallets (and movement settings). */
+function buildConfig(st: TestStore, rpcUrl: string, wallets: ConfigInput["wallets"], movements?: ConfigInput["movements"]): ResolvedConfig {
+  return resolveConfig({
+    path: "test",
+    env: st.params.databaseUrl ? { DATABASE_URL: st.params.databaseUrl, BACKSTOP_PG_SCHEMA: st.params.pgSchema } : {},
+    input: {
+      ...(st.params.sqlitePath ? { store: { sqlitePath: st.params.sqlitePath } } : {}),
+      chains: { [CHAIN]: { chain: "bitcoin-regtest", rpc: [rpcUrl], pollIntervalMs: 100 } },
+      assets: { BTC: { chain: CHAIN, decimals: 8, native: true } },
+      wallets,
+      ...(movements ? { movements } : {}),
+    },
+  });
 }
 
 describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
@@ -68,18 +86,7 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
     let now = Date.now();
     const walletHot = { label: "hot", chain: CHAIN, address: hot.address };
     const walletLate = { label: "late", chain: CHAIN, address: late.address };
-    const config = (st: typeof s, wallets: ConfigInput["wallets"]): ResolvedConfig =>
-      resolveConfig({
-        path: "test",
-        env: st.params.databaseUrl ? { DATABASE_URL: st.params.databaseUrl, BACKSTOP_PG_SCHEMA: st.params.pgSchema } : {},
-        input: {
-          ...(st.params.sqlitePath ? { store: { sqlitePath: st.params.sqlitePath } } : {}),
-          chains: { [CHAIN]: { chain: "bitcoin-regtest", rpc: [node!.authUrl], pollIntervalMs: 100 } },
-          assets: { BTC: { chain: CHAIN, decimals: 8, native: true } },
-          wallets,
-          movements: { graceSeconds: 600, slaSeconds: 3600, feeCeilings: { BTC: "0.0001" } },
-        },
-      });
+    const config = (st: typeof s, wallets: ConfigInput["wallets"]) => buildConfig(st, node!.authUrl, wallets, { graceSeconds: 600, slaSeconds: 3600, feeCeilings: { BTC: "0.0001" } });
     const full = { s: config(s, [walletHot, walletLate]), r: config(r, [walletHot, walletLate]) };
     const settings = resolveMovementsConfig(full.s);
     for (const st of [s, r]) addBlockEventSink(st.store, createMovementSink({ settings, chains: [CHAIN], now: () => now }));
@@ -120,6 +127,10 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
       // stored transfer still names no sender: hot's history is not rewritten by another wallet's backfill).
       const sweepRows = Object.entries(sc).filter(([, v]) => v.txid === sweep.txid);
       expect(sweepRows.map(([, v]) => [v.walletId, v.outcome, v.counterparty]).sort()).toEqual([[1, "internal", null], [lateId, "internal", hot.address]].sort());
+      // The daily report counts the sweep once (its sending side), as the reference does.
+      const internalLine = async (st: typeof s) => computeMovementReport(await loadMovementOutcomes(st.store, { currentOnly: true })).find((l) => l.outcome === "internal");
+      expect(await internalLine(s)).toMatchObject({ count: 1, chainAmount: 1_000_000_000n });
+      expect(await internalLine(r)).toMatchObject({ count: 1, chainAmount: 1_000_000_000n });
       expect(Object.values(rc).filter((v) => v.txid === sweep.txid).map((v) => [v.walletId, v.outcome])).toEqual([[lateId, "internal"]]);
       const withoutSweep = (c: Record<string, ReturnType<typeof view>>) => Object.fromEntries(Object.entries(c).filter(([, v]) => v.txid !== sweep.txid));
       expect(withoutSweep(sc)).toEqual(withoutSweep(rc));
@@ -188,17 +199,7 @@ describe("movements of a Bitcoin wallet added late (bcoin regtest)", () => {
 
     const s = await openTestStore(kind);
     const r = await openTestStore(kind);
-    const config = (st: typeof s, wallets: ConfigInput["wallets"]): ResolvedConfig =>
-      resolveConfig({
-        path: "test",
-        env: st.params.databaseUrl ? { DATABASE_URL: st.params.databaseUrl, BACKSTOP_PG_SCHEMA: st.params.pgSchema } : {},
-        input: {
-          ...(st.params.sqlitePath ? { store: { sqlitePath: st.params.sqlitePath } } : {}),
-          chains: { [CHAIN]: { chain: "bitcoin-regtest", rpc: [node!.authUrl], pollIntervalMs: 100 } },
-          assets: { BTC: { chain: CHAIN, decimals: 8, native: true } },
-          wallets,
-        },
-      });
+    const config = (st: typeof s, wallets: ConfigInput["wallets"]) => buildConfig(st, node!.authUrl, wallets);
     const both = [{ label: "hot", chain: CHAIN, address: hot.address }, { label: "late", chain: CHAIN, address: late.address }];
     const settings = resolveMovementsConfig(config(s, both));
     for (const st of [s, r]) addBlockEventSink(st.store, createMovementSink({ settings, chains: [CHAIN] }));
